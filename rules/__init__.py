@@ -1,0 +1,1 @@
+"""Built-in codeopt rules: one module per rule, discovered by the rule engine."""
