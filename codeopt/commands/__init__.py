@@ -1,0 +1,1 @@
+"""Use cases: one module per command, between the CLI and the analyses."""

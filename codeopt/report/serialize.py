@@ -1,0 +1,93 @@
+"""Plain-data views of analysis results: the one place that decides what the JSON looks like.
+
+Every report format (JSON, SARIF, text, Markdown, HTML) reads these dicts, so every number in every
+report traces back to the JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from enum import Enum
+from typing import Any
+
+from codeopt.analysis.model import FileAnalysis, FunctionMetrics, Halstead
+from codeopt.rules.base import Finding
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, enums, tuples and mappings as JSON-ready values."""
+    if isinstance(value, Halstead):
+        return halstead(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [plain(v) for v in value]
+        return sorted(items) if isinstance(value, set | frozenset) else items
+    if isinstance(value, float):
+        return round(value, 3)
+    return value
+
+
+def halstead(h: Halstead) -> dict[str, Any]:
+    return {
+        "h1": h.h1,
+        "h2": h.h2,
+        "N1": h.N1,
+        "N2": h.N2,
+        "vocabulary": h.vocabulary,
+        "length": h.length,
+        "volume": round(h.volume, 3),
+        "difficulty": round(h.difficulty, 3),
+        "effort": round(h.effort, 3),
+        "time": round(h.time, 3),
+        "bugs": round(h.bugs, 4),
+    }
+
+
+def function(f: FunctionMetrics) -> dict[str, Any]:
+    data: dict[str, Any] = plain(f)
+    return data
+
+
+def file_entry(f: FileAnalysis) -> dict[str, Any]:
+    m = f.metrics
+    return {
+        "path": f.path,
+        "module": f.module,
+        "is_package": f.is_package,
+        "raw": plain(m.raw),
+        "halstead": halstead(m.halstead),
+        "mi": round(m.mi, 3),
+        "cc": {"total": m.cc_total, "max": m.cc_max, "avg": round(m.cc_avg, 3)},
+        "cognitive": {"total": m.cognitive_total, "max": m.cognitive_max},
+        "definitions": m.definitions,
+        "cohesion": {"lcom4": m.cohesion.lcom4, "units": m.cohesion.units,
+                     "components": [list(c) for c in m.cohesion.components]},
+        "functions": [function(fn) for fn in m.functions],
+        "classes": plain(m.classes),
+        "unavailable": [{"metric": k, "why": v} for k, v in m.unavailable],
+        "imports": plain(f.imports),
+        "notes": plain(f.notes),
+    }
+
+
+def finding(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule_id,
+        "name": f.rule_name,
+        "severity": f.severity.value,
+        "path": f.path,
+        "line": f.line,
+        "column": f.column,
+        "end_line": f.end_line,
+        "symbol": f.symbol,
+        "message": f.message,
+        "proposal": f.proposal,
+        "fix": f.fix,
+        "fingerprint": f.fingerprint(),
+        "data": {k: plain(v) for k, v in f.data},
+    }
