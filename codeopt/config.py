@@ -37,7 +37,7 @@ DEFAULT_EXCLUDES = (
 )
 
 SEVERITIES = ("info", "warning", "error", "never")
-FORMATS = ("text", "json", "sarif", "markdown", "html")
+FORMATS = ("text", "json", "sarif")
 
 
 @dataclass(frozen=True)
