@@ -17,9 +17,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = REPO_ROOT / "fixtures" / "gitkit"
 MONOLITH = FIXTURE / "gitkit" / "git_advanced.py"
 
-# 64 test items plus 3 docstring examples of gitkit.git_advanced (collected via
+# 65 test items plus 3 docstring examples of gitkit.git_advanced (collected via
 # --doctest-modules and tests/test_doctests.py).
-EXPECTED_TESTS = 67
+EXPECTED_TESTS = 68
 
 SUMMARY = re.compile(r"^=*\s*(?P<passed>\d+) passed in [\d.]+s(?: \([\d:]+\))?\s*=*$")
 
