@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -100,6 +100,7 @@ class NameUse:
     role: UseRole
     lineno: int
     attribute: str = ""  # the first attribute read from the name (``np.array(...)`` -> "array")
+    scope: str = ""  # qualname of the function the use is in ("" outside functions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,8 @@ class ImportBinding:
     star: bool = False
     uses: tuple[NameUse, ...] = ()
     rebound_lines: tuple[int, ...] = ()  # other module-level bindings of the same name
+    fallback_lines: tuple[int, ...] = ()  # bindings in the ``except`` of this import's ``try``
+    try_line: int = 0  # the module-level ``try`` whose body holds the import (0: none)
 
     @property
     def is_from(self) -> bool:
@@ -157,6 +160,11 @@ class ImportBinding:
     @property
     def import_time_uses(self) -> tuple[NameUse, ...]:
         return tuple(u for u in self.uses if u.context not in LAZY_SAFE_CONTEXTS)
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """The functions that use the name, in order of first use."""
+        return tuple(dict.fromkeys(u.scope for u in self.uses if u.context is UseContext.FUNCTION_BODY))
 
     @property
     def used_only_in_functions(self) -> bool:
@@ -243,6 +251,7 @@ class Block:
     """A compound statement inside a function: the candidate for an extract-function proposal."""
 
     kind: str  # "for", "if", "while", "try", "with", "match"
+    head: str  # the block's first line as code, shortened: "for branch in branches"
     lineno: int
     end_lineno: int
     weight: int  # nesting-weighted decision points inside (cognitive-style)
@@ -309,7 +318,7 @@ _INIT_NAMES = frozenset({"__init__", "__post_init__"})
 _PROPAGATED_ROLES = frozenset({UseRole.ISINSTANCE, UseRole.EXCEPT, UseRole.SUBCLASS, UseRole.DECORATOR})
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-_SHAPE_DETAIL_MIN = 10  # functions with fewer decision points get no inputs/outputs analysis
+_SHAPE_DETAIL_MIN = 8  # functions with fewer decision points get no inputs/outputs analysis
 
 
 @dataclass(eq=False)
@@ -420,7 +429,10 @@ class _Walker(ast.NodeVisitor):
         self.flows: dict[int, str] = {}  # Name node id -> where a tracked object goes
         self.module_imports: dict[str, str] = {}
         self.rows: list[dict[str, Any]] = []
-        self.module_stores: dict[str, list[int]] = {}
+        # module-level bindings of each name: (line, tag); tag "package" for ``import a.b`` (binds the
+        # same package object as any other ``import a.x``), "handler:<try line>" inside an except
+        self.module_stores: dict[str, list[tuple[int, str]]] = {}
+        self.tries: list[tuple[int, bool]] = []  # module-level try statements: (line, in a handler)
         self.uses: dict[str, list[NameUse]] = {}
         self.exports: list[str] | None = None
         self.exports_dynamic = False
@@ -459,8 +471,10 @@ class _Walker(ast.NodeVisitor):
         kind = type(node)
         method = self._dispatch.get(kind)
         if method is None:
-            method = getattr(type(self), "visit_" + kind.__name__, _Walker.generic_visit)
-            self._dispatch[kind] = method
+            found: Callable[[_Walker, Any], None] = getattr(
+                type(self), "visit_" + kind.__name__, _Walker.generic_visit
+            )
+            method = self._dispatch[kind] = found
         method(self, node)
 
     _dispatch: ClassVar[dict[type[ast.AST], Callable[[_Walker, Any], None]]] = {}
@@ -564,18 +578,19 @@ class _Walker(ast.NodeVisitor):
     def store(self, name: str, lineno: int) -> None:
         scope = self.scope
         if scope.kind in ("function", "lambda") and name in scope.globals:
-            self.module_stores.setdefault(name, []).append(lineno)
+            self.module_stores.setdefault(name, []).append((lineno, ""))
             return
         scope.stores.add(name)
         if scope.kind == "module":
-            self.module_stores.setdefault(name, []).append(lineno)
+            self.module_stores.setdefault(name, []).append((lineno, self.store_tag()))
         elif scope.kind == "function":
             scope.tracked.pop(name, None)
             scope.derived.pop(name, None)
 
     def read(self, name: str, lineno: int, role: UseRole, attribute: str, context: UseContext) -> None:
-        self.scope.pending.append((name, NameUse(context, role, lineno, attribute)))
         fn = self.function_scope()
+        where = fn.qualname if fn is not None else ""
+        self.scope.pending.append((name, NameUse(context, role, lineno, attribute, where)))
         if fn is not None:
             fn.loads.append((name, lineno))
 
@@ -666,7 +681,9 @@ class _Walker(ast.NodeVisitor):
             return
         star = imported == "*"
         if not star:
-            self.module_stores.setdefault(bound, []).append(node.lineno)
+            plain_package = isinstance(node, ast.Import) and not alias
+            tag = "package" if plain_package else self.store_tag()
+            self.module_stores.setdefault(bound, []).append((node.lineno, tag))
         self.rows.append(
             {
                 "name": bound,
@@ -683,6 +700,7 @@ class _Walker(ast.NodeVisitor):
                 "type_checking": self.type_checking > 0,
                 "conditional": self.if_depth > 0,
                 "star": star,
+                "try_line": next((line for line, handler in reversed(self.tries) if not handler), 0),
             }
         )
 
@@ -805,6 +823,7 @@ class _Walker(ast.NodeVisitor):
         self.loop_depth += 1
         try:
             for index, generator in enumerate(node.generators):
+                self.decision()  # each ``for`` of a comprehension is a loop (radon counts it too)
                 if index:
                     self.visit(generator.iter)
                 self.visit(generator.target)
@@ -945,7 +964,7 @@ class _Walker(ast.NodeVisitor):
         scope = next(s for s in reversed(self.scopes) if s.kind != "comprehension")
         scope.stores.add(node.target.id)
         if scope.kind == "module":
-            self.module_stores.setdefault(node.target.id, []).append(node.lineno)
+            self.module_stores.setdefault(node.target.id, []).append((node.lineno, self.store_tag()))
 
     def visit_Return(self, node: ast.Return) -> None:
         fn = self.own_function()
@@ -1074,11 +1093,15 @@ class _Walker(ast.NodeVisitor):
         module_level = not self.in_function()
         optional = module_level and any(_catches_import_error(h) for h in node.handlers)
         self.open_block(node)
+        if module_level:
+            self.tries.append((node.lineno, False))
         try:
             self.try_depth += module_level
             self.optional_depth += optional
             try:
                 self.visit_body(node.body)
+                if module_level:
+                    self.tries[-1] = (node.lineno, True)
                 for handler in node.handlers:
                     self.decision()
                     self.hint(handler.type, UseRole.EXCEPT)
@@ -1094,6 +1117,8 @@ class _Walker(ast.NodeVisitor):
             finally:
                 self.try_depth -= module_level
                 self.optional_depth -= optional
+                if module_level:
+                    self.tries.pop()
             self.visit_body(node.orelse)
             self.finally_depth += 1
             try:
@@ -1163,7 +1188,7 @@ class _Walker(ast.NodeVisitor):
 
     def decision(self, count: int = 1) -> None:
         """A decision point (branch, loop, handler, boolean operator) in the current function."""
-        fn = self.own_function()
+        fn = self.function_scope()  # comprehension conditions count for their function
         if count <= 0 or fn is None:
             return
         fn.decisions += count
@@ -1344,8 +1369,10 @@ class _Walker(ast.NodeVisitor):
             uses = [] if row["star"] else list(self.uses.get(name, ()))
             if name in exported:
                 uses.append(NameUse(UseContext.EXPORT, UseRole.EXPORT, 0))
-            rebound = sorted({line for line in self.module_stores.get(name, ()) if line != row["lineno"]})
-            imports.append(ImportBinding(**row, uses=tuple(uses), rebound_lines=tuple(rebound)))
+            rebound, fallback = self.other_bindings(name, row)
+            imports.append(
+                ImportBinding(**row, uses=tuple(uses), rebound_lines=rebound, fallback_lines=fallback)
+            )
         return ModuleFacts(
             future_annotations=self.future_annotations,
             imports=tuple(imports),
@@ -1357,6 +1384,30 @@ class _Walker(ast.NodeVisitor):
             attributes=tuple(self.eager_attributes()),
             functions=tuple(sorted(self.shapes, key=lambda s: s.lineno)),
         )
+
+    def other_bindings(self, name: str, row: Mapping[str, Any]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(rebinding lines, fallback lines) of an imported name, besides its own import.
+
+        Another plain ``import a.x`` binds the same package ``a`` as ``import a.b``: not a rebinding.
+        A binding inside an ``except`` of the import's own ``try`` is the optional-dependency fallback.
+        """
+        if row["star"]:
+            return (), ()
+        plain = not row["imported"] and not row["alias"]
+        own_try = f"handler:{row['try_line']}" if row["try_line"] else None
+        rebound: set[int] = set()
+        fallback: set[int] = set()
+        for line, tag in self.module_stores.get(name, ()):
+            if line == row["lineno"] or (plain and tag == "package"):
+                continue
+            (fallback if own_try is not None and tag == own_try else rebound).add(line)
+        return tuple(sorted(rebound)), tuple(sorted(fallback))
+
+    def store_tag(self) -> str:
+        for line, in_handler in reversed(self.tries):
+            if in_handler:
+                return f"handler:{line}"
+        return ""
 
     def resource_facts(self) -> Iterator[ResourceCreation]:
         for creation, scope in self.pending_resources:
@@ -1628,6 +1679,7 @@ def _main_block(scope: _Scope, node: ast.FunctionDef | ast.AsyncFunctionDef) -> 
         inputs, outputs, exits = _block_interface(best.node, scope)
     return Block(
         kind=_block_kind(best.node),
+        head=_block_head(best.node),
         lineno=best.node.lineno,
         end_lineno=best.node.end_lineno or best.node.lineno,
         weight=best.weight,
@@ -1655,6 +1707,21 @@ def _block_kind(stmt: ast.stmt) -> str:
         ast.AsyncWith: "with",
     }
     return kinds.get(type(stmt), type(stmt).__name__.lower())
+
+
+def _block_head(stmt: ast.stmt, limit: int = 60) -> str:
+    if isinstance(stmt, ast.For | ast.AsyncFor):
+        text = f"for {ast.unparse(stmt.target)} in {ast.unparse(stmt.iter)}"
+    elif isinstance(stmt, ast.If | ast.While):
+        text = f"{_block_kind(stmt)} {ast.unparse(stmt.test)}"
+    elif isinstance(stmt, ast.With | ast.AsyncWith):
+        text = "with " + ", ".join(ast.unparse(item) for item in stmt.items)
+    elif isinstance(stmt, ast.Match):
+        text = f"match {ast.unparse(stmt.subject)}"
+    else:
+        text = _block_kind(stmt)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _block_interface(
@@ -1708,6 +1775,20 @@ def _names_in_order(node: ast.AST) -> Iterator[tuple[str, bool]]:
         yield from _names_in_order(node.target)
         for stmt in [*node.body, *node.orelse]:
             yield from _names_in_order(stmt)
+        return
+    if isinstance(node, ast.ExceptHandler):
+        if node.type is not None:
+            yield from _names_in_order(node.type)
+        if node.name:
+            yield node.name, False
+        for stmt in node.body:
+            yield from _names_in_order(stmt)
+        return
+    if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+        for generator in node.generators:
+            yield from _names_in_order(generator)
+        for element in (node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,):
+            yield from _names_in_order(element)
         return
     for child in ast.iter_child_nodes(node):
         yield from _names_in_order(child)
