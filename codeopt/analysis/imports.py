@@ -2,7 +2,9 @@
 
 When matters more than what: only imports that run while the module is being imported
 (:attr:`EdgeKind.IMPORT_TIME`) can fail in an import cycle or slow start-up down; an import in a
-function body runs when the function is called; one under ``if TYPE_CHECKING:`` never runs.
+function body runs when the function is called, one under ``if __name__ == "__main__":`` when the
+module runs as a script (both :attr:`EdgeKind.CALL_TIME`: later, if ever); one under
+``if TYPE_CHECKING:`` never runs.
 
 Cheap by construction (it runs on every file of every run): statements are walked everywhere,
 since imports can hide in any block, but expressions only where they run at import time (to learn
@@ -156,7 +158,10 @@ class _Walker:
             guard = _type_checking_guard(node.test)
             if exprs:
                 scan([node.test], kind, in_try)
-            push((node.body, _TC if guard > 0 else kind, in_try))
+            body_kind = _TC if guard > 0 else kind
+            if body_kind is _IMPORT and _is_main_guard(node.test):
+                body_kind = _CALL  # runs only when the module runs as a script, never on import
+            push((node.body, body_kind, in_try))
             push((node.orelse, _TC if guard < 0 else kind, in_try))
         elif isinstance(node, (ast.Try, ast.TryStar)):
             # body, handlers and else make the optional-dependency pattern; finally always runs
@@ -374,6 +379,16 @@ def _has_future_annotations(tree: ast.Module) -> bool:
         elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):  # docstring
             return False
     return False
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = (test.left, test.comparators[0])
+    return any(_is_name(side, "__name__") for side in sides) and any(
+        isinstance(side, ast.Constant) and side.value == "__main__" for side in sides
+    )
 
 
 def _type_checking_guard(test: ast.expr) -> int:
