@@ -63,6 +63,10 @@ class Edge:
     count: int
     implicit: bool  # only a parent package of what is imported (`import a.b` runs `a`)
     movable: bool  # every such import could move into the functions using it (see ImportRecord)
+    # Reads the target's contents while the importer is being imported (`from target import name`
+    # of a non-module name, or a module-level use of the bound name): in a cycle, these are the
+    # imports that fail ("partially initialized module"); a plain `import target` never does.
+    eager: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,9 @@ class ImportCycle:
     chain: tuple[ChainLink, ...]  # a shortest cycle through the component, as a path back home
     breakers: tuple[CycleBreaker, ...]  # removing all of these leaves the component acyclic
     method: str  # how the breakers were chosen: "self-import", "greedy", "eades-lin-smyth"
+    # some import in the component is eager, so importing one of its modules first can fail; when
+    # False the cycle is real but only binds partially initialized modules, which works
+    can_fail: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +248,7 @@ def build_graph(files: Sequence[FileAnalysis], *, costs: Mapping[str, float] | N
     )
 
 
-_Occurrence = tuple[int, bool, bool]  # lineno, implicit (a parent package only), movable
+_Occurrence = tuple[int, bool, bool, bool]  # lineno, implicit (a parent package only), movable, eager
 
 
 class _Builder:
@@ -270,14 +277,17 @@ class _Builder:
                 self.unresolved.append(UnresolvedImport(source, record.target, record.lineno, why))
         for (target, rank), seen in sorted(occurrences.items()):
             if len(seen) == 1:
-                lineno, implicit, movable = seen[0]
+                lineno, implicit, movable, eager = seen[0]
                 linenos: tuple[int, ...] = (lineno,)
             else:
                 linenos = tuple(sorted({o[0] for o in seen}))
                 implicit = all(o[1] for o in seen)
                 movable = all(o[2] for o in seen)
+                eager = any(o[3] for o in seen)
             self.edge_list.append(
-                Edge(source, target, _KINDS[rank], linenos[0], linenos, len(linenos), implicit, movable)
+                Edge(
+                    source, target, _KINDS[rank], linenos[0], linenos, len(linenos), implicit, movable, eager
+                )
             )
         stdlib = sys.stdlib_module_names
         for (module, rank), found in sorted(external.items()):
@@ -298,8 +308,13 @@ class _Builder:
         external: dict[tuple[str, int], list[tuple[int, bool]]],
     ) -> None:
         target, kind, lineno = record.target, record.kind, record.lineno
+        if target == "__future__":
+            return  # a compiler directive, not a dependency
         rank = _KIND_ORDER[kind]
-        movable = kind is _IMPORT and not (record.module_level_use or record.in_try or record.dynamic)
+        import_time = kind is _IMPORT
+        movable = import_time and not (record.module_level_use or record.in_try or record.dynamic)
+        uses_early = import_time and record.module_level_use
+        reads_target = import_time and bool(record.names)  # star, or names that are not modules
         explicit = [target]
         if record.names and record.names != ("*",):
             prefix = target + "."
@@ -315,13 +330,14 @@ class _Builder:
                 external[(module, rank)].append((lineno, record.in_try))
                 continue
             if module in self.modules:
-                occurrences[(module, rank)].append((lineno, False, movable))
+                eager = uses_early or (reads_target and module == target)
+                occurrences[(module, rank)].append((lineno, False, movable, eager))
             elif module not in self.prefixes:  # a namespace package runs no code: nothing to say
                 why = "not a module of the project (an extension or generated module, or a typo?)"
                 self.unresolved.append(UnresolvedImport(source, module, lineno, why))
             for parent in _ancestors(module):
                 if parent in self.modules and parent not in own_ancestors and parent not in explicit:
-                    occurrences[(parent, rank)].append((lineno, True, movable))
+                    occurrences[(parent, rank)].append((lineno, True, movable, False))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -429,7 +445,8 @@ def _describe_cycle(
         CycleBreaker(u, v, inside[(u, v)].linenos, inside[(u, v)].movable, inside[(u, v)].implicit)
         for u, v in sorted(arcs)
     )
-    return ImportCycle(modules=scc, chain=chain, breakers=breakers, method=method)
+    can_fail = any(edge.eager for edge in inside.values())
+    return ImportCycle(modules=scc, chain=chain, breakers=breakers, method=method, can_fail=can_fail)
 
 
 def shortest_cycle(nodes: Sequence[str], adj: Mapping[str, Sequence[str]]) -> list[str]:

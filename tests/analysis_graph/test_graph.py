@@ -171,6 +171,24 @@ def test_import_time_cycle_shortest_chain_and_breaker(tmp_path: Path) -> None:
     )
     assert cycle.breakers == (CycleBreaker("cyc.c", "cyc.a", (2,), movable=True, implicit=False),)
     assert cycle.method == "greedy"
+    assert cycle.can_fail  # `from cyc.b import B` reads B while cyc.a is being imported
+    eager = {(e.source, e.target) for e in graph.edges if e.eager}
+    assert eager == {("cyc.a", "cyc.b"), ("cyc.b", "cyc.c"), ("cyc.d", "cyc.b")}
+
+
+def test_a_cycle_of_plain_imports_used_only_in_functions_cannot_fail(tmp_path: Path) -> None:
+    graph = graph_of(
+        tmp_path,
+        {
+            "p/__init__.py": "",
+            "p/one.py": "import p.two\ndef f():\n    return p.two.g()\n",
+            "p/two.py": "from p import one\ndef g():\n    return one.f\n",
+        },
+    )
+    (cycle,) = graph.cycles
+    assert cycle.modules == ("p.one", "p.two")
+    assert not cycle.can_fail
+    assert not any(e.eager for e in graph.edges)
 
 
 def test_self_import_is_a_cycle_but_a_package_naming_its_own_attributes_is_not(tmp_path: Path) -> None:
@@ -187,6 +205,7 @@ def test_self_import_is_a_cycle_but_a_package_naming_its_own_attributes_is_not(t
     assert cycle.chain == (ChainLink("solo", "solo", 1),)
     assert [(b.source, b.target) for b in cycle.breakers] == [("solo", "solo")]
     assert cycle.method == "self-import"
+    assert not cycle.can_fail  # `import solo` in solo binds the module being imported: harmless
     assert edge_set(graph, "pkg") == {("pkg.helpers", IMPORT, False)}
 
 
