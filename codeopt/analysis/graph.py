@@ -440,7 +440,8 @@ def _describe_cycle(
     inside = {(u, v): import_time[(u, v)] for u in scc for v in adj[u]}
     path = shortest_cycle(scc, adj)
     chain = tuple(ChainLink(u, v, inside[(u, v)].lineno) for u, v in itertools.pairwise(path))
-    arcs, method = feedback_arc_set(scc, adj, {pair: edge.movable for pair, edge in inside.items()})
+    preference = {pair: ((2 if e.eager else 1) if e.movable else 0) for pair, e in inside.items()}
+    arcs, method = feedback_arc_set(scc, adj, preference)
     breakers = tuple(
         CycleBreaker(u, v, inside[(u, v)].linenos, inside[(u, v)].movable, inside[(u, v)].implicit)
         for u, v in sorted(arcs)
@@ -486,9 +487,12 @@ def shortest_cycle(nodes: Sequence[str], adj: Mapping[str, Sequence[str]]) -> li
 
 
 def feedback_arc_set(
-    nodes: Sequence[str], adj: Mapping[str, Sequence[str]], movable: Mapping[tuple[str, str], bool]
+    nodes: Sequence[str], adj: Mapping[str, Sequence[str]], preference: Mapping[tuple[str, str], int]
 ) -> tuple[list[tuple[str, str]], str]:
     """A small set of edges whose removal leaves ``nodes`` acyclic, preferring movable edges.
+
+    ``preference`` ranks edges for removal: 0 keep if possible, 1 movable (could become a
+    call-time import), 2 movable and eager (removing it also removes a way the cycle fails).
 
     Small components: greedy hitting set over a bounded sample of simple cycles (the edge in most
     sampled cycles first, a movable edge counting double), re-sampled until acyclic. Big ones:
@@ -501,27 +505,27 @@ def feedback_arc_set(
     method = "self-import" if removed and not _has_cycle(nodes, rest) else ""
     if not method:
         if len(rest) <= GREEDY_MAX_EDGES:
-            removed |= _greedy_cycle_cover(nodes, rest, movable)
+            removed |= _greedy_cycle_cover(nodes, rest, preference)
             method = "greedy"
         else:
-            removed |= _eades_lin_smyth(nodes, rest, movable)
+            removed |= _eades_lin_smyth(nodes, rest, preference)
             method = "eades-lin-smyth"
-    removed = _drop_redundant(nodes, edges, removed, movable)
+    removed = _drop_redundant(nodes, edges, removed, preference)
     kept = [e for e in edges if e not in removed]
     if _has_cycle(nodes, kept):  # cannot happen; never hand out a wrong answer if it does
-        removed |= _eades_lin_smyth(nodes, kept, movable)
+        removed |= _eades_lin_smyth(nodes, kept, preference)
     return sorted(removed), method
 
 
 def _score(
-    edge: tuple[str, str], count: int, movable: Mapping[tuple[str, str], bool]
+    edge: tuple[str, str], count: int, preference: Mapping[tuple[str, str], int]
 ) -> tuple[int, int, str, str]:
-    mov = movable.get(edge, False)
-    return (-count * (2 if mov else 1), 0 if mov else 1, *edge)
+    rank = preference.get(edge, 0)
+    return (-count * (2 if rank else 1), -rank, *edge)
 
 
 def _greedy_cycle_cover(
-    nodes: Sequence[str], edges: list[tuple[str, str]], movable: Mapping[tuple[str, str], bool]
+    nodes: Sequence[str], edges: list[tuple[str, str]], preference: Mapping[tuple[str, str], int]
 ) -> set[tuple[str, str]]:
     removed: set[tuple[str, str]] = set()
     current = list(edges)
@@ -529,10 +533,10 @@ def _greedy_cycle_cover(
         cycles = _sample_cycles(nodes, current)
         if not cycles:
             return removed
-        removed |= _hitting_set(cycles, movable)
+        removed |= _hitting_set(cycles, preference)
         current = [e for e in current if e not in removed]
     if _has_cycle(nodes, current):  # effort bound reached: finish with the heuristic
-        removed |= _eades_lin_smyth(nodes, current, movable)
+        removed |= _eades_lin_smyth(nodes, current, preference)
     return removed
 
 
@@ -556,7 +560,7 @@ def _sample_cycles(
 
 
 def _hitting_set(
-    cycles: Sequence[tuple[tuple[str, str], ...]], movable: Mapping[tuple[str, str], bool]
+    cycles: Sequence[tuple[tuple[str, str], ...]], preference: Mapping[tuple[str, str], int]
 ) -> set[tuple[str, str]]:
     """Greedy: take the edge in most cycles not yet hit (movable ones count double), repeat."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
@@ -568,7 +572,7 @@ def _hitting_set(
     alive = [True] * len(cycles)
     chosen: set[tuple[str, str]] = set()
     while counts:
-        best = min(counts, key=lambda e: _score(e, counts[e], movable))
+        best = min(counts, key=lambda e: _score(e, counts[e], preference))
         chosen.add(best)
         for index in member_of[best]:
             if alive[index]:
@@ -581,14 +585,14 @@ def _hitting_set(
 
 
 def _eades_lin_smyth(
-    nodes: Sequence[str], edges: Sequence[tuple[str, str]], movable: Mapping[tuple[str, str], bool]
+    nodes: Sequence[str], edges: Sequence[tuple[str, str]], preference: Mapping[tuple[str, str], int]
 ) -> set[tuple[str, str]]:
     """Backward edges of the Eades-Lin-Smyth vertex order; an unmovable edge weighs double.
 
     Sinks go to the back, sources to the front, otherwise the vertex with the largest weighted
     out-minus-in degree goes to the front (its remaining in-edges become backward). O(E log V).
     """
-    weight = {e: (1 if movable.get(e, False) else 2) for e in edges if e[0] != e[1]}
+    weight = {e: (1 if preference.get(e, 0) else 2) for e in edges if e[0] != e[1]}
     outs: dict[str, dict[str, int]] = {n: {} for n in nodes}
     ins: dict[str, dict[str, int]] = {n: {} for n in nodes}
     for (u, v), w in weight.items():
@@ -647,7 +651,7 @@ def _drop_redundant(
     nodes: Sequence[str],
     edges: Sequence[tuple[str, str]],
     removed: set[tuple[str, str]],
-    movable: Mapping[tuple[str, str], bool],
+    preference: Mapping[tuple[str, str], int],
 ) -> set[tuple[str, str]]:
     """Put back every removed edge that closes no cycle any more (unmovable ones first)."""
     if len(removed) * (len(nodes) + len(edges)) > MINIMIZE_BUDGET:
@@ -657,7 +661,7 @@ def _drop_redundant(
         if (u, v) not in removed:
             adj[u].add(v)
     result = set(removed)
-    for u, v in sorted(removed, key=lambda e: (movable.get(e, False), e)):
+    for u, v in sorted(removed, key=lambda e: (preference.get(e, 0), e)):
         if u != v and not _reaches(adj, v, u):
             adj[u].add(v)
             result.discard((u, v))

@@ -429,7 +429,7 @@ def test_shortest_cycle_tie_break_is_by_name() -> None:
 def test_feedback_arc_set_prefers_movable_edges() -> None:
     adj = {"a": ["b"], "b": ["c"], "c": ["a"]}
     for movable_edge in [("a", "b"), ("b", "c"), ("c", "a")]:
-        arcs, _ = feedback_arc_set(["a", "b", "c"], adj, {movable_edge: True})
+        arcs, _ = feedback_arc_set(["a", "b", "c"], adj, {movable_edge: 1})
         assert arcs == [movable_edge]
 
 
