@@ -774,7 +774,7 @@ class _ImportCosts:
             bits >>= 1
             index += 1
         ranked = sorted(dearest.values(), key=lambda c: (-c[0], c[1]))
-        total = round(sum(ms for ms, _ in ranked), 3)
+        total = round(float(sum(ms for ms, _ in ranked)), 3)
         return total, tuple((module, ms) for ms, module in ranked[:COST_TOP])
 
 
