@@ -79,6 +79,21 @@ _TRUTHY = frozenset({"1", "true", "yes", "on"})
 _EAGER_VARIABLES = ("CODEOPT_EAGER", "EAGER_IMPORT")
 _BOOTSTRAP_FILENAME = "<frozen importlib._bootstrap"
 _UNSET: Any = object()
+# Attributes that introspection (mock.patch, inspect.unwrap, pytest collection, ABCMeta) probes on
+# any object and that modules never define: an unloaded proxy answers "absent" without importing,
+# so that e.g. mock.patch("pkg.mod.requests") works without importing (or having) requests.
+_PROBES = frozenset(
+    {
+        "__code__",
+        "__func__",
+        "__isabstractmethod__",
+        "__self__",
+        "__signature__",
+        "__test__",
+        "__wrapped__",
+        "_is_coroutine",  # asyncio.iscoroutinefunction, called by mock.patch
+    }
+)
 
 
 def eager_enabled() -> bool:
@@ -224,6 +239,8 @@ class _UnloadedModule(LazyModule):
     __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
+        if name in _PROBES:
+            raise AttributeError(f"{self!r} has no attribute {name!r} (not imported for a probe)")
         return getattr(_load(self), name)
 
     def __setattr__(self, name: str, value: Any) -> None:
