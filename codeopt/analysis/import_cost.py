@@ -14,24 +14,19 @@ Regenerate the stdlib figures (and measure installed third-party packages) with:
 
     python -m codeopt.analysis.import_cost --regenerate-stdlib
     python -m codeopt.analysis.import_cost --measure click jinja2 yaml
+
+The heavier modules this needs are imported where they are used: ``codeopt analyze`` imports this
+module on every run for the estimates, and a tool about import time should not be slow to import.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import json
 import os
-import platform
 import re
-import statistics
-import subprocess
 import sys
-import sysconfig
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 TABLE_NAME = "import_costs.json"
@@ -84,6 +79,9 @@ def is_stdlib(module: str) -> bool:
 @cache
 def load_estimates() -> Mapping[str, tuple[float, str]]:
     """The bundled table: module -> (cumulative ms, source of the figure)."""
+    import json
+    from importlib import resources
+
     data = json.loads(resources.files("codeopt.analysis").joinpath(TABLE_NAME).read_text("utf-8"))
     return {name: (float(entry["ms"]), str(entry["source"])) for name, entry in data["modules"].items()}
 
@@ -129,23 +127,36 @@ def measure_import_cost(
     too); ``site=False`` adds ``-S`` and ``isolated=True`` adds ``-I`` (no environment variables, no
     user site-packages, no current directory on the path): both give figures that do not depend on
     what the measuring environment happens to load at start-up.
+
+    Bytecode goes to a private ``pycache_prefix`` that lives as long as the call: the warm-up fills
+    it, so the measured runs load bytecode as a deployed program would, even where
+    ``PYTHONDONTWRITEBYTECODE`` is set, and nothing is written into the measured project.
     """
+    import tempfile
+
     runs = max(1, runs)
-    flags = ["-X", "importtime", *(["-I"] if isolated else []), *([] if site else ["-S"])]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     results: dict[str, ImportCost] = {}
-    for module in dict.fromkeys(modules):
-        results[module] = _measure_one(module, [python, *flags], cwd, sys_path, runs, timeout)
+    with tempfile.TemporaryDirectory(prefix="codeopt-pycache-") as cache:
+        flags = ["-X", "importtime", "-X", f"pycache_prefix={cache}"]
+        flags += [*(["-I"] if isolated else []), *([] if site else ["-S"])]
+        for module in dict.fromkeys(modules):
+            results[module] = _measure_one(module, [python, *flags], env, cwd, sys_path, runs, timeout)
     return results
 
 
 def _measure_one(
     module: str,
     command: list[str],
+    env: Mapping[str, str],
     cwd: str | os.PathLike[str] | None,
     sys_path: Sequence[str],
     runs: int,
     timeout: float,
 ) -> ImportCost:
+    import statistics
+    import subprocess
+
     if not _MODULE_NAME.match(module):
         return ImportCost(module, 0, 0, 0, 0, error="not a dotted module name")
     if module in _NEVER_MEASURE:
@@ -160,6 +171,7 @@ def _measure_one(
             done = subprocess.run(
                 [*command, "-c", code],
                 cwd=cwd,
+                env=env,
                 capture_output=True,
                 text=True,
                 errors="replace",
@@ -263,6 +275,11 @@ DESIGN_NOTE_MS = {"json": 8.0, "click": 31.0, "yaml": 29.0, "jinja2": 49.0, "ric
 
 def _regenerate(table_path: Path, modules: Sequence[str], *, stdlib: bool, runs: int) -> list[str]:
     """Measure ``modules`` and write their figures into the table; returns the modules that failed."""
+    import datetime
+    import json
+    import platform
+    import sysconfig
+
     data = json.loads(table_path.read_text("utf-8"))
     today = datetime.date.today().isoformat()
     interpreter = f"{platform.python_implementation()} {platform.python_version()}"
@@ -316,6 +333,8 @@ def _distribution_version(module: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="python -m codeopt.analysis.import_cost", description=__doc__)
     parser.add_argument("--regenerate-stdlib", action="store_true", help="re-measure the stdlib figures")
     parser.add_argument(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from codeopt.analysis import import_cost
 from codeopt.analysis.import_cost import (
+    _MARKER,
     DEFAULT_STDLIB_MS,
     DEFAULT_THIRD_PARTY_MS,
     estimate_import_cost,
@@ -148,3 +150,20 @@ def test_generator_writes_measured_figures_with_their_source(
 def test_generator_needs_something_to_do() -> None:
     with pytest.raises(SystemExit):
         main([])
+
+
+def test_measured_runs_load_bytecode_without_touching_the_project(tmp_path: Path) -> None:
+    body = "\n".join(f"def f{i}(x):\n    return [x * k for k in range({i})]\n" for i in range(3000))
+    (tmp_path / "big_mod.py").write_text(body)
+    result = measure_import_cost(["big_mod"], sys_path=[str(tmp_path)], runs=3)["big_mod"]
+    assert result.ok, result.error
+    assert not (tmp_path / "__pycache__").exists()
+    # the same import compiled from source every time (-B): far slower than loading bytecode
+    code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); sys.stderr.write({_MARKER + chr(10)!r})\n"
+    cold = subprocess.run(
+        [sys.executable, "-B", "-X", "importtime", "-c", code + "import big_mod"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.self_us < parse_importtime(cold.stderr, "big_mod")[1]
