@@ -723,11 +723,11 @@ class ObjectPool(_PoolCore[_T]):
         """Create an object with a reserved place (size already counted, ``_creating`` set)."""
         try:
             obj = self._factory()
-        except BaseException:
+        except BaseException as exc:
             with self._lock:
                 self._size -= 1
                 self._creating = False
-                self._errors += 1
+                self._errors += isinstance(exc, Exception)
                 self._grant_locked()
             raise
         slot = self._new_slot(obj)
@@ -1068,10 +1068,10 @@ class AsyncObjectPool(_PoolCore[_T]):
     async def _create_slot(self) -> _Slot:
         try:
             obj = await self._factory()
-        except BaseException:
+        except BaseException as exc:  # cancellation is not an error, but frees the place too
             self._size -= 1
             self._creating = False
-            self._errors += 1
+            self._errors += isinstance(exc, Exception)
             self._grant_locked()
             raise
         slot = self._new_slot(obj)
