@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from codeopt_rules._text import code, names
 
@@ -102,10 +102,13 @@ class ComplexFunction(Rule):
         cc_limit: int = self.option("cc-threshold")
         cognitive_limit: int = self.option("cognitive-threshold")
         shapes = {shape.lineno: shape for shape in file.facts.functions}
-        for function in file.metrics.functions:
+        functions = file.metrics.functions
+        for function in functions:
             if function.cc < cc_limit and function.cognitive < cognitive_limit:
                 continue
             shape = shapes.get(function.lineno)
+            if function.cc < cc_limit and _nested_carry_it(function, shape, functions, cognitive_limit):
+                continue  # the nested functions are judged (and reported) on their own
             yield self._finding(file, function, shape, cc_limit, cognitive_limit)
 
     def _finding(
@@ -134,6 +137,17 @@ class ComplexFunction(Rule):
             symbol=fn.qualname,
             data={"cc": fn.cc, "cognitive": fn.cognitive, "depth": shape.max_depth if shape else 0},
         )
+
+
+def _nested_carry_it(
+    fn: FunctionMetrics, shape: FunctionShape | None, functions: Sequence[FunctionMetrics], limit: int
+) -> bool:
+    """Cognitive complexity counts nested functions into their parent (``def make(): def run(): ...``).
+    When the parent's own body, nested functions left out, weighs under the limit, the parent is fine:
+    the nested functions are reported on their own when they deserve it."""
+    prefix = f"{fn.qualname}.<locals>."
+    nested = any(f.qualname.startswith(prefix) for f in functions)
+    return nested and shape is not None and shape.weight < limit
 
 
 def _proposal(fn: FunctionMetrics, shape: FunctionShape | None) -> str:

@@ -269,9 +269,8 @@ class HeavyImportInFunctionOnly(Rule):
             proposal = _optional_proposal(first, target, functions)
             fix: str | None = ""  # no automatic fix (None would mean the rule's default fix)
         else:
-            message = (
-                f"`{statement}` costs {cost:.0f} ms at import ({how}) but {bound} is used only inside {where}"
-            )
+            cost_text = f"~{cost:.0f} ms to import ({how})"
+            message = f"`{statement}` takes {cost_text} but {bound} is used only inside {where}"
             proposal = _lazy_proposal(file, bindings, target)
             fix = None
         return self.finding(

@@ -164,6 +164,17 @@ def _breaker_advice(breaker: CycleBreaker, file: FileAnalysis | None) -> str:
         if file is not None and not file.facts.future_annotations:
             future = " and add `from __future__ import annotations`"
         return f"{what}: only annotations use {_bound(bindings)}; import it under `if TYPE_CHECKING:`{future}"
+    if bindings and all(b.unused for b in bindings):
+        here = file.path if file else breaker.source
+        if file is not None and file.is_package:
+            return (
+                f"{what} only re-exports {_bound(bindings)} (nothing in {here} reads it): provide it "
+                "lazily with a module `__getattr__` (PEP 562), or break the other side of the cycle"
+            )
+        return (
+            f"{what} runs only for its side effect (nothing in {here} reads {_bound(bindings)}): trigger "
+            "it from the code that needs the effect, or break the other side of the cycle"
+        )
     functions = list(dict.fromkeys(f for b in bindings for f in b.functions))
     if breaker.movable or (bindings and all(b.used_only_in_functions for b in bindings)):
         inside = f" ({names(functions, 4)})" if functions else ""

@@ -272,6 +272,7 @@ class FunctionShape:
     deepest_line: int  # a line at that depth
     decisions: int  # decision points in the body (excluding nested defs)
     block: Block | None  # the block carrying most of the complexity, if any
+    weight: int = 0  # nesting-weighted decisions of its own body (cognitive-style, nested defs excluded)
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,7 @@ class _Scope:
     creations: list[_Creation] = field(default_factory=list)
     loads: list[tuple[str, int]] = field(default_factory=list)  # every read (for block outputs)
     decisions: int = 0
+    weight: int = 0
     max_depth: int = 0
     deepest_line: int = 0
     blocks: list[_Frame] = field(default_factory=list)
@@ -429,9 +431,10 @@ class _Walker(ast.NodeVisitor):
         self.flows: dict[int, str] = {}  # Name node id -> where a tracked object goes
         self.module_imports: dict[str, str] = {}
         self.rows: list[dict[str, Any]] = []
-        # module-level bindings of each name: (line, tag); tag "package" for ``import a.b`` (binds the
-        # same package object as any other ``import a.x``), "handler:<try line>" inside an except
-        self.module_stores: dict[str, list[tuple[int, str]]] = {}
+        # module-level bindings of each name: (line, handler tag, plain package import); the tag is
+        # "handler:<try line>" inside an except; ``import a.b`` binds the same package object as any
+        # other plain ``import a.x``
+        self.module_stores: dict[str, list[tuple[int, str, bool]]] = {}
         self.tries: list[tuple[int, bool]] = []  # module-level try statements: (line, in a handler)
         self.uses: dict[str, list[NameUse]] = {}
         self.exports: list[str] | None = None
@@ -578,11 +581,11 @@ class _Walker(ast.NodeVisitor):
     def store(self, name: str, lineno: int) -> None:
         scope = self.scope
         if scope.kind in ("function", "lambda") and name in scope.globals:
-            self.module_stores.setdefault(name, []).append((lineno, ""))
+            self.module_stores.setdefault(name, []).append((lineno, "", False))
             return
         scope.stores.add(name)
         if scope.kind == "module":
-            self.module_stores.setdefault(name, []).append((lineno, self.store_tag()))
+            self.module_stores.setdefault(name, []).append((lineno, self.store_tag(), False))
         elif scope.kind == "function":
             scope.tracked.pop(name, None)
             scope.derived.pop(name, None)
@@ -682,8 +685,7 @@ class _Walker(ast.NodeVisitor):
         star = imported == "*"
         if not star:
             plain_package = isinstance(node, ast.Import) and not alias
-            tag = "package" if plain_package else self.store_tag()
-            self.module_stores.setdefault(bound, []).append((node.lineno, tag))
+            self.module_stores.setdefault(bound, []).append((node.lineno, self.store_tag(), plain_package))
         self.rows.append(
             {
                 "name": bound,
@@ -964,7 +966,7 @@ class _Walker(ast.NodeVisitor):
         scope = next(s for s in reversed(self.scopes) if s.kind != "comprehension")
         scope.stores.add(node.target.id)
         if scope.kind == "module":
-            self.module_stores.setdefault(node.target.id, []).append((node.lineno, self.store_tag()))
+            self.module_stores.setdefault(node.target.id, []).append((node.lineno, self.store_tag(), False))
 
     def visit_Return(self, node: ast.Return) -> None:
         fn = self.own_function()
@@ -1193,6 +1195,7 @@ class _Walker(ast.NodeVisitor):
             return
         fn.decisions += count
         weight = count * (1 + max(self.depth - 1, 0))  # nested decisions weigh more (cognitive-style)
+        fn.weight += weight
         for frame in self.frames:
             if frame.depth >= 0:
                 frame.weight += weight
@@ -1366,7 +1369,7 @@ class _Walker(ast.NodeVisitor):
         imports = []
         for row in self.rows:
             name = row["name"]
-            uses = [] if row["star"] else list(self.uses.get(name, ()))
+            uses = [] if row["star"] else sorted(self.uses.get(name, ()), key=lambda u: u.lineno)
             if name in exported:
                 uses.append(NameUse(UseContext.EXPORT, UseRole.EXPORT, 0))
             rebound, fallback = self.other_bindings(name, row)
@@ -1394,11 +1397,12 @@ class _Walker(ast.NodeVisitor):
         if row["star"]:
             return (), ()
         plain = not row["imported"] and not row["alias"]
-        own_try = f"handler:{row['try_line']}" if row["try_line"] else None
+        # only an ``except ImportError`` makes a binding the optional-dependency fallback
+        own_try = f"handler:{row['try_line']}" if row["try_line"] and row["optional"] else None
         rebound: set[int] = set()
         fallback: set[int] = set()
-        for line, tag in self.module_stores.get(name, ()):
-            if line == row["lineno"] or (plain and tag == "package"):
+        for line, tag, plain_package in self.module_stores.get(name, ()):
+            if line == row["lineno"] or (plain and plain_package):
                 continue
             (fallback if own_try is not None and tag == own_try else rebound).add(line)
         return tuple(sorted(rebound)), tuple(sorted(fallback))
@@ -1654,6 +1658,7 @@ def _shape(scope: _Scope, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Funct
         deepest_line=scope.deepest_line or node.lineno,
         decisions=scope.decisions,
         block=_main_block(scope, node),
+        weight=scope.weight,
     )
 
 
@@ -1666,7 +1671,7 @@ def _main_block(scope: _Scope, node: ast.FunctionDef | ast.AsyncFunctionDef) -> 
     while candidates:
         best = max(candidates, key=lambda f: (f.weight, -f.node.lineno))
         size = (best.node.end_lineno or best.node.lineno) - best.node.lineno + 1
-        if size * 10 < body_span * 7:  # under 70% of the body: a real part of the function
+        if size * 10 < body_span * 8:  # under 80% of the body: a real part of the function
             break
         inner = [frames[id(s)] for s in _child_statements(best.node) if id(s) in frames]
         candidates = [f for f in inner if f.weight > 0]
@@ -1674,9 +1679,8 @@ def _main_block(scope: _Scope, node: ast.FunctionDef | ast.AsyncFunctionDef) -> 
         return None
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
-    exits: tuple[str, ...] = ()
     if scope.decisions >= _SHAPE_DETAIL_MIN:
-        inputs, outputs, exits = _block_interface(best.node, scope)
+        inputs, outputs = _block_interface(best.node, scope)
     return Block(
         kind=_block_kind(best.node),
         head=_block_head(best.node),
@@ -1686,7 +1690,7 @@ def _main_block(scope: _Scope, node: ast.FunctionDef | ast.AsyncFunctionDef) -> 
         decisions=best.decisions,
         inputs=inputs,
         outputs=outputs,
-        exits=exits,
+        exits=_block_exits(best.node),
     )
 
 
@@ -1724,10 +1728,21 @@ def _block_head(stmt: ast.stmt, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _block_interface(
-    stmt: ast.stmt, scope: _Scope
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """Inputs (locals read before the block sets them), outputs (set in it, read after it), exits."""
+def _block_exits(stmt: ast.stmt) -> tuple[str, ...]:
+    """How control leaves the block other than by its end: what an extracted function must relay."""
+    exits: set[str] = set()
+    for node, in_loop in _walk_same_function(stmt):
+        if isinstance(node, ast.Return):
+            exits.add("return")
+        elif isinstance(node, ast.Yield | ast.YieldFrom):
+            exits.add("yield")
+        elif isinstance(node, ast.Break | ast.Continue) and not in_loop:
+            exits.add(type(node).__name__.lower())
+    return tuple(sorted(exits))
+
+
+def _block_interface(stmt: ast.stmt, scope: _Scope) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Inputs (locals read before the block sets them) and outputs (set in it, read after it)."""
     local = scope.params | scope.stores
     stored: set[str] = set()
     inputs: list[str] = []
@@ -1737,18 +1752,10 @@ def _block_interface(
                 inputs.append(name)
         else:
             stored.add(name)
-    exits: set[str] = set()
-    for node, in_loop in _walk_same_function(stmt):
-        if isinstance(node, ast.Return):
-            exits.add("return")
-        elif isinstance(node, ast.Yield | ast.YieldFrom):
-            exits.add("yield")
-        elif isinstance(node, ast.Break | ast.Continue) and not in_loop:
-            exits.add(type(node).__name__.lower())
     end = stmt.end_lineno or stmt.lineno
     later = {name for name, line in scope.loads if line > end}
     outputs = sorted(name for name in stored if name in later and name in local)
-    return tuple(inputs), tuple(outputs), tuple(sorted(exits))
+    return tuple(inputs), tuple(outputs)
 
 
 def _names_in_order(node: ast.AST) -> Iterator[tuple[str, bool]]:
