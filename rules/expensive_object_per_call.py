@@ -321,7 +321,7 @@ def _blockers(r: ResourceCreation, kind: Kind, local_functions: set[str]) -> lis
 
 
 def _pool_code(r: ResourceCreation, kind: Kind) -> tuple[list[str], list[str]]:
-    """(module-level pool definition, the ``with`` replacing the creation)."""
+    """(module-level pool definition, the ``with`` replacing the creation), in codeopt_runtime terms."""
     parts = r.callee.split(".")
     suffix = "" if parts[-1] in ("connect", "from_url", "Redis", "StrictRedis") else "_" + parts[-1].lower()
     name = f"_{parts[0]}{suffix}_pool"
@@ -335,31 +335,41 @@ def _pool_code(r: ResourceCreation, kind: Kind) -> tuple[list[str], list[str]]:
         inside = factory[factory.index("(") + 1 : -1].strip()
         factory = f"{factory[: factory.index('(') + 1]}{inside + ', ' if inside else ''}{kind.thread_arg})"
     variable = r.binding or "obj"
-    reset = f"reset=lambda {variable}: {variable}.{kind.reset}," if kind.reset else ""
+    options = [f"reset=lambda {variable}: {variable}.{kind.reset}"] if kind.reset else []
     keys = [a for a in r.param_args if a not in ("self", "cls")]
     is_async = r.is_async or r.callee.startswith(("aiohttp.", "httpx.Async"))
+    pool_class = "AsyncObjectPool" if is_async else "ObjectPool"
+    if is_async:  # AsyncObjectPool awaits its factory
+        make = [f"async def _make_{name.strip('_')}():", f"    return {factory}"]
+        arguments = [f"_make_{name.strip('_')}", *options]
+    else:
+        make = []
+        arguments = [f"lambda: {factory}", *options]
     acquire = "async with" if is_async else "with"
-    lines = ["from codeopt_runtime.pool import ObjectPool", ""]
+    header = [f"from codeopt_runtime.pool import {pool_class}", ""]
     if keys:
-        lines = ["import functools", *lines]
-        lines += [
+        signature = ", ".join(keys)
+        body = [*make, *_call(f"return {pool_class}", arguments)]
+        lines = [
+            "import functools",
+            *header,
             "@functools.cache",
-            f"def {name}({', '.join(keys)}):  # one pool per distinct {', '.join(keys)}",
-            "    return ObjectPool(",
-            f"        factory=lambda: {factory},",
-            *([f"        {reset}"] if reset else []),
-            "    )",
+            f"def {name}({signature}):  # one pool per distinct {signature}",
+            *(f"    {line}" for line in body),
         ]
         pooled = [
-            f"{acquire} {name}({', '.join(keys)}).acquire() as {variable}:",
+            f"{acquire} {name}({signature}).acquire() as {variable}:",
             "    ...  # the code that used it",
         ]
     else:
-        lines += [
-            f"{name} = ObjectPool(",
-            f"    factory=lambda: {factory},",
-            *([f"    {reset}"] if reset else []),
-            ")",
-        ]
+        lines = [*header, *make, *([""] if make else []), *_call(f"{name} = {pool_class}", arguments)]
         pooled = [f"{acquire} {name}.acquire() as {variable}:", "    ...  # the code that used it"]
     return lines, pooled
+
+
+def _call(head: str, arguments: list[str], width: int = 88) -> list[str]:
+    """``head(a, b)`` on one line when it fits, else one argument per line."""
+    one = f"{head}({', '.join(arguments)})"
+    if len(one) <= width:
+        return [one]
+    return [f"{head}(", *(f"    {a}," for a in arguments), ")"]

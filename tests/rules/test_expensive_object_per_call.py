@@ -14,8 +14,12 @@ def test_fixable_creation_gets_a_keyed_pool_and_the_fix_command() -> None:
     (finding,) = run_rule(RULE, RULE.INVALID[0].code)
     assert finding.fix == "codeopt optimize example.py --pool"
     assert "@functools.cache" in finding.proposal and "def _sqlite3_pool(db_path):" in finding.proposal
-    assert "sqlite3.connect(db_path, check_same_thread=False)" in finding.proposal
-    assert "reset=lambda conn: conn.rollback()," in finding.proposal
+    assert (
+        "        return ObjectPool(\n"
+        "            lambda: sqlite3.connect(db_path, check_same_thread=False),\n"
+        "            reset=lambda conn: conn.rollback(),\n"
+        "        )"
+    ) in finding.proposal
     assert "with _sqlite3_pool(db_path).acquire() as conn:" in finding.proposal
     assert dict(finding.data)["automatic"] is True
 
@@ -107,6 +111,9 @@ def test_async_clients_use_async_with() -> None:
                 return (await c.get(u)).json()
         """
     (finding,) = run_rule(RULE, code)
+    assert "from codeopt_runtime.pool import AsyncObjectPool" in finding.proposal
+    assert "async def _make_httpx_asyncclient_pool():\n        return httpx.AsyncClient()" in finding.proposal
+    assert "_httpx_asyncclient_pool = AsyncObjectPool(_make_httpx_asyncclient_pool)" in finding.proposal
     assert "async with _httpx_asyncclient_pool.acquire() as c:" in finding.proposal
 
 
