@@ -8,7 +8,6 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeopt.analysis.graph import ImportGraph, build_graph
@@ -18,35 +17,14 @@ from codeopt.analysis.results import Analyzed, Failed, FileResult, Skipped
 from codeopt.analysis.worker import Job, run_jobs
 from codeopt.config import Settings
 from codeopt.errors import SourceError
-from codeopt.rules.base import Finding
 from codeopt.rules.baseline import load_baseline, new_findings
+from codeopt.report.model import AnalysisRun, Diagnostic
 from codeopt.rules.engine import instantiate, run_rules, select_rules
 from codeopt.source.cache import ResultCache
 from codeopt.source.discovery import Discovered, discover
 from codeopt.source.reading import read_bytes
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """A file or path that could not be analysed: ``path: reason`` on one line."""
-
-    path: str
-    reason: str
-    skipped: bool = False  # deliberately skipped (limits), not broken
-
-
-@dataclass(frozen=True)
-class AnalysisRun:
-    project: ProjectAnalysis
-    findings: tuple[Finding, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    suppressed: int = 0
-    baselined: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
-    cache_hits: int = 0
-    files_seen: int = 0
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -160,8 +138,10 @@ def run_analysis(
     measured: dict[str, ImportCost] = {}
     if measure_imports:
         clock = time.perf_counter()
-        externals = sorted({e.name for e in graph.external})
+        externals = sorted({e.module for e in graph.externals})
         measured = dict(measure_import_cost(externals, cwd=root))
+        costs = {name: cost.cumulative_us / 1000 for name, cost in measured.items() if not cost.error}
+        graph = build_graph(analyses, costs=costs)
         timings["measure_imports"] = time.perf_counter() - clock
 
     project = ProjectAnalysis(root=str(root), files=tuple(analyses), graph=graph, measured_costs=measured)
@@ -186,4 +166,7 @@ def run_analysis(
         timings=timings,
         cache_hits=hits,
         files_seen=len(targets),
+        slowest=tuple(
+            sorted(((r.path, round(r.seconds, 3)) for r in results if isinstance(r, Analyzed)), key=lambda t: -t[1])[:10]
+        ),
     )

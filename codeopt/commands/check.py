@@ -12,8 +12,9 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from codeopt.commands.analyze import AnalysisRun, run_analysis
+from codeopt.commands.analyze import run_analysis
 from codeopt.config import Settings
+from codeopt.report.model import AnalysisRun
 
 
 def changed_files(cwd: Path) -> list[Path]:

@@ -161,6 +161,6 @@ def _walk(top: Path, ignores: _Ignores, problems: list[Problem]) -> Iterator[Pat
                 continue
             if is_dir:
                 subdirs.append(path)
-            elif path.suffix in PYTHON_SUFFIXES:
+            elif path.suffix in PYTHON_SUFFIXES and entry.is_file():
                 yield path
         stack.extend(reversed(subdirs))

@@ -10,6 +10,7 @@ import codecs
 import errno
 import io
 import os
+import stat
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,10 @@ class SourceText:
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The file's bytes, refusing files over ``max_bytes`` before reading them whole."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFile("not a regular file", path)
+        size = info.st_size
         if size > max_bytes:
             raise TooLarge(f"file is {size:,} bytes, over the limit of {max_bytes:,} (max-file-size)", path)
         with path.open("rb") as handle:
