@@ -53,6 +53,7 @@ class UseContext(StrEnum):
     ANNOTATION = "annotation"  # an annotation evaluated at definition time
     DEFERRED_ANNOTATION = "deferred-annotation"  # never evaluated at run time (future import, string, local)
     TYPE_CHECKING = "type-checking"  # under ``if TYPE_CHECKING:``: never runs
+    MAIN_BLOCK = "main-block"  # under ``if __name__ == "__main__":``: runs only as a script, after import
     EXPORT = "export"  # listed in ``__all__``
 
     @property
@@ -75,7 +76,12 @@ _IMPORT_TIME = frozenset(
 # Contexts in which a lazily imported name is still correct: nothing there runs at import time, and
 # the name is not part of the module's public surface.
 LAZY_SAFE_CONTEXTS = frozenset(
-    {UseContext.FUNCTION_BODY, UseContext.DEFERRED_ANNOTATION, UseContext.TYPE_CHECKING}
+    {
+        UseContext.FUNCTION_BODY,
+        UseContext.DEFERRED_ANNOTATION,
+        UseContext.TYPE_CHECKING,
+        UseContext.MAIN_BLOCK,
+    }
 )
 
 
@@ -419,6 +425,7 @@ class _Walker(ast.NodeVisitor):
         self.function_depth = 0  # function and lambda scopes among ``scopes``
         self.position: UseContext | None = None  # set while visiting decorators, defaults, bases, ...
         self.type_checking = 0
+        self.main_block = False  # inside ``if __name__ == "__main__":`` at module level
         self.try_depth = 0
         self.optional_depth = 0
         self.handler_depth = 0
@@ -495,6 +502,8 @@ class _Walker(ast.NodeVisitor):
             return UseContext.FUNCTION_BODY
         if self.type_checking:
             return UseContext.TYPE_CHECKING
+        if self.main_block:
+            return UseContext.MAIN_BLOCK
         if self.position is not None:
             return self.position
         return UseContext.CLASS_BODY if self.scope.kind == "class" else UseContext.MODULE_LEVEL
@@ -1016,6 +1025,15 @@ class _Walker(ast.NodeVisitor):
                 self.visit_body(node.body)
             finally:
                 self.type_checking -= 1
+            self.visit_body(node.orelse)
+            return
+        if self.scope.kind == "module" and _is_main_guard(node.test):
+            self.visit(node.test)
+            self.main_block = True
+            try:
+                self.visit_body(node.body)
+            finally:
+                self.main_block = False
             self.visit_body(node.orelse)
             return
         self.visit(node.test)
@@ -1548,6 +1566,17 @@ def _is_type_checking(test: ast.expr) -> bool:
     if isinstance(test, ast.Name):
         return test.id == "TYPE_CHECKING"
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:

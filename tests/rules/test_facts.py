@@ -59,6 +59,7 @@ def resource(found: ModuleFacts, function: str) -> ResourceCreation:
         ("from typing import TYPE_CHECKING\nimport m\nif TYPE_CHECKING:\n    X = m.T\n", C.TYPE_CHECKING),
         ("import m\n__all__ = ['m']\n", C.EXPORT),
         ("import m\nF = lambda: m.x\n", C.FUNCTION_BODY),
+        ("import m\nif __name__ == '__main__':\n    m.main()\n", C.MAIN_BLOCK),
         ("import m\nX = [m.f(i) for i in range(3)]\n", C.MODULE_LEVEL),
         ("import m\ndef outer():\n    @m.deco\n    def inner(y=m.D): pass\n", C.FUNCTION_BODY),
     ],

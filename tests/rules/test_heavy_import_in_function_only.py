@@ -80,6 +80,20 @@ def test_rebound_or_star_or_type_checking_imports_are_left_alone() -> None:
     assert run_rule(RULE, code, options=LOW) == []
 
 
+def test_script_entry_point_uses_do_not_block_laziness() -> None:
+    code = """
+        import argparse
+
+        def main():
+            return argparse.ArgumentParser().parse_args()
+
+        if __name__ == "__main__":
+            print(argparse.__name__, main())
+        """
+    (finding,) = run_rule(RULE, code, options=LOW)
+    assert "only inside 1 function: `main`" in finding.message
+
+
 def test_never_lazy_covers_submodules() -> None:
     code = "import sqlalchemy.events\ndef f():\n    return sqlalchemy.events\n"
     assert run_rule(RULE, code, options={"min-cost-ms": 0.0}) == []
