@@ -43,9 +43,10 @@ class HeavyImportInFunctionOnly(Rule):
         "after import time (not in base classes, decorators, defaults, class bodies, module-level "
         "code or evaluated annotations; never-evaluated annotations are fine), the name is not "
         "rebound or exported in `__all__`, the import is not a star import, not under "
-        "`TYPE_CHECKING`, not imported only for its side effects (a name nobody reads) and not in "
-        "`never-lazy`. The cost is the module's measured import time (`--measure-imports`) or the "
-        "bundled estimate; a module that another import-time import of the same module (or of a "
+        '`TYPE_CHECKING` or `if __name__ == "__main__":`, not imported only for its side effects '
+        "(a name nobody reads) and not in `never-lazy`. Uses in the `__main__` block do not count: "
+        "that code runs only when the file is run as a script. The cost is the module's measured "
+        "import time (`--measure-imports`) or the bundled estimate; a module that another import-time import of the same module (or of a "
         "project module it imports) loads anyway gains nothing and is not reported.\n\n"
         "An import inside `try`/`except ImportError` is an optional dependency: it is reported with "
         "a different proposal (probe with `importlib.util.find_spec`, import in the function) and "
@@ -291,6 +292,7 @@ def _deferrable(binding: ImportBinding) -> bool:
     return (
         not binding.star
         and not binding.type_checking
+        and not binding.main_block  # runs only as a script: nothing to gain at import
         and not binding.rebound_lines
         and binding.used_only_in_functions
     )

@@ -131,6 +131,7 @@ class ImportBinding:
     fallback: bool = False  # inside the ``except`` handler itself (the fallback import)
     type_checking: bool = False  # under ``if TYPE_CHECKING:``
     conditional: bool = False  # under another module-level ``if`` (version/platform checks)
+    main_block: bool = False  # under ``if __name__ == "__main__":``: never runs on import
     star: bool = False
     uses: tuple[NameUse, ...] = ()
     rebound_lines: tuple[int, ...] = ()  # other module-level bindings of the same name
@@ -710,6 +711,7 @@ class _Walker(ast.NodeVisitor):
                 "fallback": self.handler_depth > 0,
                 "type_checking": self.type_checking > 0,
                 "conditional": self.if_depth > 0,
+                "main_block": self.main_block,
                 "star": star,
                 "try_line": next((line for line, handler in reversed(self.tries) if not handler), 0),
             }

@@ -174,6 +174,7 @@ def test_guards_try_optional_fallback_type_checking_conditional() -> None:
     assert (tomllib.in_try, tomllib.optional, tomllib.rebound_lines) == (True, False, (11,))
     assert binding(found, "numpy").type_checking and not binding(found, "numpy").conditional
     assert binding(found, "zoneinfo").conditional
+    assert facts("if __name__ == '__main__':\n    import m\n").imports[0].main_block
 
 
 def test_package_imports_bind_one_name_without_rebinding_it() -> None:

@@ -94,6 +94,17 @@ def test_script_entry_point_uses_do_not_block_laziness() -> None:
     assert "only inside 1 function: `main`" in finding.message
 
 
+def test_imports_inside_the_main_block_are_not_import_time_imports() -> None:
+    code = """
+        if __name__ == "__main__":
+            import argparse
+
+            def main():
+                return argparse.ArgumentParser()
+        """
+    assert run_rule(RULE, code, options=LOW) == []
+
+
 def test_never_lazy_covers_submodules() -> None:
     code = "import sqlalchemy.events\ndef f():\n    return sqlalchemy.events\n"
     assert run_rule(RULE, code, options={"min-cost-ms": 0.0}) == []
