@@ -46,8 +46,9 @@ class HeavyImportInFunctionOnly(Rule):
         '`TYPE_CHECKING` or `if __name__ == "__main__":`, not imported only for its side effects '
         "(a name nobody reads) and not in `never-lazy`. Uses in the `__main__` block do not count: "
         "that code runs only when the file is run as a script. The cost is the module's measured "
-        "import time (`--measure-imports`) or the bundled estimate; a module that another import-time import of the same module (or of a "
-        "project module it imports) loads anyway gains nothing and is not reported.\n\n"
+        "import time (`--measure-imports`) or the bundled estimate; a module that another "
+        "import-time import of the same module (or of a project module it imports) loads anyway "
+        "gains nothing and is not reported.\n\n"
         "An import inside `try`/`except ImportError` is an optional dependency: it is reported with "
         "a different proposal (probe with `importlib.util.find_spec`, import in the function) and "
         "no automatic fix, because the `except` branch usually sets a fallback that module-level "
