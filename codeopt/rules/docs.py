@@ -79,7 +79,7 @@ def _example(example: Invalid) -> list[str]:
 
 
 def _prose_or_code(text: str) -> list[str]:
-    """Indented blocks (how rules write code in prose) become fenced Python blocks."""
+    """Lines indented by four spaces (how rules write code in prose) become fenced Python blocks."""
     out: list[str] = []
     block: list[str] = []
 
@@ -92,7 +92,7 @@ def _prose_or_code(text: str) -> list[str]:
             out.extend(["```python", *textwrap.dedent("\n".join(block)).splitlines(), "```", ""])
             block.clear()
 
-    for line in textwrap.dedent(text).strip("\n").splitlines():
+    for line in text.strip("\n").splitlines():
         if line.startswith("    ") or (block and not line.strip()):
             block.append(line)
         else:
