@@ -58,16 +58,16 @@ class HeavyImportInFunctionOnly(Rule):
         """
         from codeopt_runtime.lazy import lazy_import
 
-        requests = lazy_import("requests")  # imported on first attribute access
+        pandas = lazy_import("pandas")  # imported on first attribute access
 
 
-        def fetch(url):
-            return requests.get(url, timeout=10).json()
+        def load(path):
+            return pandas.read_csv(path)
         """
     ) + (
-        '\n\nThe module-level name stays, so `mock.patch("app.requests.get")` keeps working '
+        '\n\nThe module-level name stays, so `mock.patch("app.pandas.read_csv")` keeps working '
         "(moving the import into the function would break it). On Python 3.15+ the same is "
-        "`lazy import requests` (PEP 810)."
+        "`lazy import pandas` (PEP 810)."
     )
     fix_safety = (
         "Behaviour changes only in *when* the module is imported: its import-time side effects "
