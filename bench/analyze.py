@@ -56,8 +56,22 @@ def fetch_django(work: Path) -> Path:
         return tree / "django"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                        DJANGO, "-d", tmp], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                DJANGO,
+                "-d",
+                tmp,
+            ],
+            check=True,
+        )
         archive = next(Path(tmp).iterdir())
         with tarfile.open(archive) as tar:
             tar.extractall(work, filter="data")
@@ -79,8 +93,12 @@ def radon_pass(kind: str, files: list[Path], cap: float) -> tuple[float, int, li
     total, capped, times = 0.0, 0, []
     pending = [str(f) for f in files]
     while pending:
-        proc = subprocess.Popen([sys.executable, "-c", RADON_DRIVER, kind], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", RADON_DRIVER, kind],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdin and proc.stdout
         proc.stdin.write("\n".join(pending) + "\n")
         proc.stdin.close()
@@ -117,8 +135,23 @@ def radon_pass(kind: str, files: list[Path], cap: float) -> tuple[float, int, li
 def run_codeopt(targets: list[Path], cache_root: Path) -> tuple[float, float, dict]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "codeopt.cli", "analyze", *map(str, targets), "--format", "json",
-                           "--exit-zero", "--jobs", "0"], cwd=cache_root, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "codeopt.cli",
+            "analyze",
+            *map(str, targets),
+            "--format",
+            "json",
+            "--exit-zero",
+            "--jobs",
+            "0",
+        ],
+        cwd=cache_root,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     if proc.returncode not in (0, 1, 2):
@@ -131,7 +164,9 @@ def run_codeopt(targets: list[Path], cache_root: Path) -> tuple[float, float, di
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "codeopt-bench")
     parser.add_argument("--cap", type=float, default=30.0, help="radon per-file cap in seconds")
     parser.add_argument("--skip-radon", action="store_true", help="time codeopt only")
@@ -148,15 +183,21 @@ def main() -> int:
     (scratch / "django").symlink_to(django)
     (scratch / "stdlib").symlink_to(stdlib)
     files = python_files([django, stdlib])
-    print(f"tree: Django 5.2.19 ({len(python_files([django]))} files) + stdlib {stdlib} "
-          f"({len(files) - len(python_files([django]))} files); Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    in_django = len(python_files([django]))
+    print(
+        f"tree: Django 5.2.19 ({in_django} files) + stdlib {stdlib} ({len(files) - in_django} files); "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    )
 
     cold, cold_rss, data = run_codeopt(targets, scratch)
     warm, warm_rss, _ = run_codeopt(targets, scratch)
-    slow = sorted(((f.get("seconds", 0.0), f["path"]) for f in data.get("files", [])), reverse=True)[:3]
-    print(f"codeopt cold : {cold:8.2f} s   peak RSS {cold_rss:6.0f} MB   files {len(data.get('files', []))}, "
-          f"diagnostics {data['_stderr_lines']}, tracebacks {data['_tracebacks']}")
+    slowest = data["timings"]["slowest_files"][:3]
+    print(
+        f"codeopt cold : {cold:8.2f} s   peak RSS {cold_rss:6.0f} MB   files {len(data.get('files', []))}, "
+        f"diagnostics {data['_stderr_lines']}, tracebacks {data['_tracebacks']}"
+    )
     print(f"codeopt warm : {warm:8.2f} s   peak RSS {warm_rss:6.0f} MB")
+    print("codeopt slowest files: " + ", ".join(f"{path} {seconds:.2f}s" for path, seconds in slowest))
     if not args.skip_radon:
         radon_total = 0.0
         for kind in ("cc", "mi", "raw", "hal"):

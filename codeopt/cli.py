@@ -69,7 +69,9 @@ def _settings(target: Path, config: Path | None, **overrides: Any) -> Settings:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format [default: text].")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+)
 @click.option("--select", multiple=True, help="Rule ids, prefixes or names to run (comma-separated).")
 @click.option("--ignore", multiple=True, help="Rule ids, prefixes or names to skip (comma-separated).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that makes the exit code 1.")
@@ -78,7 +80,9 @@ def _settings(target: Path, config: Path | None, **overrides: Any) -> Settings:
 @click.option("--measure-imports", is_flag=True, help="Measure external import costs (runs imports).")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Report only new findings.")
 @click.option("--update-baseline", is_flag=True, help="Write all current findings to the --baseline file.")
-@click.option("--config", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Use this pyproject.toml.")
+@click.option(
+    "--config", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Use this pyproject.toml."
+)
 @click.option("-j", "--jobs", type=click.IntRange(min=0), help="Worker processes (0 = one per core).")
 @click.option("--concise", is_flag=True, help="Text: one line per finding, no proposals or tables.")
 @click.option("-q", "--quiet", is_flag=True, help="Text: findings only, no summary.")
@@ -132,7 +136,9 @@ def analyze(
             write_baseline(baseline, run.findings)
             click.echo(f"codeopt: wrote {len(run.findings)} findings to {baseline}", err=True)
             sys.exit(EXIT_CLEAN if not _errors(run) else EXIT_ERROR)
-        text = render(run, settings.format, concise=concise, quiet=quiet, color=output is None and sys.stdout.isatty())
+        text = render(
+            run, settings.format, concise=concise, quiet=quiet, color=output is None and sys.stdout.isatty()
+        )
     except CodeoptError as exc:
         _fail(str(exc))
     for diagnostic in run.diagnostics:
@@ -166,7 +172,9 @@ def _exit_code(run: Any, fail_on: str, exit_zero: bool) -> int:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Lowest severity that fails the check.")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Report only new findings.")
-@click.option("--config", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Use this pyproject.toml.")
+@click.option(
+    "--config", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Use this pyproject.toml."
+)
 def check(files: tuple[Path, ...], fail_on: str | None, baseline: Path | None, config: Path | None) -> None:
     """Gate changed files (for pre-commit): quiet, findings in FILES only.
 
@@ -196,13 +204,15 @@ def check(files: tuple[Path, ...], fail_on: str | None, baseline: Path | None, c
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
 def rules_command(rule: str | None, fmt: str) -> None:
     """List the rules, or explain RULE (an id like CO101 or a name)."""
-    from codeopt.rules.docs import explain, rules_json, rules_table
+    from codeopt.rules.listing import explain, rules_json, rules_table
     from codeopt.rules.registry import discover_rules
 
     try:
         available = discover_rules()
         if rule is None:
-            click.echo(rules_json(available) if fmt == "json" else rules_table(available, markdown=fmt == "markdown"))
+            click.echo(
+                rules_json(available) if fmt == "json" else rules_table(available, markdown=fmt == "markdown")
+            )
             return
         match = [r for r in available.values() if rule.upper() == r.id or rule == r.name]
         if not match:

@@ -68,7 +68,11 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-_KEYS = {f.name.replace("_", "-"): f.name for f in fields(Settings) if f.name not in ("config_files", "project_root")}
+_KEYS = {
+    f.name.replace("_", "-"): f.name
+    for f in fields(Settings)
+    if f.name not in ("config_files", "project_root")
+}
 
 
 def find_config_files(start: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -78,7 +82,10 @@ def find_config_files(start: Path) -> list[tuple[Path, dict[str, Any]]]:
     found: list[tuple[Path, dict[str, Any]]] = []
     for directory in (here, *here.parents):
         candidate = directory / "pyproject.toml"
-        if not candidate.is_file():
+        try:
+            if not candidate.is_file():
+                continue
+        except OSError:  # an unreadable folder on the way up has no config we could use
             continue
         table = _load_table(candidate)
         if table is None:
@@ -93,9 +100,16 @@ def project_root_for(start: Path) -> Path:
     """The nearest folder upward holding a pyproject.toml, setup.py or .git; else the start folder."""
     here = (start if start.is_dir() else start.parent).resolve()
     for directory in (here, *here.parents):
-        if any((directory / marker).exists() for marker in ("pyproject.toml", "setup.py", "setup.cfg", ".git")):
+        if any(_exists(directory / marker) for marker in ("pyproject.toml", "setup.py", "setup.cfg", ".git")):
             return directory
     return here
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def load_settings(start: Path, explicit: Path | None = None) -> Settings:
@@ -165,7 +179,7 @@ def _coerce(path: Path, attr: str, value: Any) -> Any:
     if attr == "baseline":
         if not isinstance(value, str):
             raise bad("a path string")
-        return str((path.parent / value))
+        return str(path.parent / value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise bad("true or false")

@@ -35,7 +35,9 @@ def summary(run: AnalysisRun) -> dict[str, Any]:
         "suppressed": run.suppressed,
         "baselined": run.baselined,
         "import_time_cycles": len(run.project.graph.cycles),
-        "call_time_only_cycles": max(0, len(run.project.graph.all_sccs) - len(run.project.graph.import_time_sccs)),
+        "call_time_only_cycles": max(
+            0, len(run.project.graph.all_sccs) - len(run.project.graph.import_time_sccs)
+        ),
         "errors": sum(1 for d in run.diagnostics if not d.skipped),
         "skipped": sum(1 for d in run.diagnostics if d.skipped),
         "cache_hits": run.cache_hits,

@@ -13,7 +13,9 @@ from codeopt.report.text import to_text
 from codeopt.rules.registry import discover_rules
 
 
-def render(run: AnalysisRun, fmt: str, *, concise: bool = False, quiet: bool = False, color: bool = False) -> str:
+def render(
+    run: AnalysisRun, fmt: str, *, concise: bool = False, quiet: bool = False, color: bool = False
+) -> str:
     if fmt == "text":
         return to_text(run, concise=concise, quiet=quiet, color=color)
     if fmt == "json":

@@ -65,8 +65,11 @@ def file_entry(f: FileAnalysis) -> dict[str, Any]:
         "cc": {"total": m.cc_total, "max": m.cc_max, "avg": round(m.cc_avg, 3)},
         "cognitive": {"total": m.cognitive_total, "max": m.cognitive_max},
         "definitions": m.definitions,
-        "cohesion": {"lcom4": m.cohesion.lcom4, "units": m.cohesion.units,
-                     "components": [list(c) for c in m.cohesion.components]},
+        "cohesion": {
+            "lcom4": m.cohesion.lcom4,
+            "units": m.cohesion.units,
+            "components": [list(c) for c in m.cohesion.components],
+        },
         "functions": [function(fn) for fn in m.functions],
         "classes": plain(m.classes),
         "unavailable": [{"metric": k, "why": v} for k, v in m.unavailable],

@@ -94,7 +94,8 @@ def to_text(run: AnalysisRun, *, concise: bool = False, quiet: bool = False, col
         out.append("")
     rows = _module_rows(run)
     if rows:
-        out.append(f"Modules, worst first (top {min(TOP_MODULES, len(run.project.files))} of {len(run.project.files)}):")
+        shown, total = min(TOP_MODULES, len(run.project.files)), len(run.project.files)
+        out.append(f"Modules, worst first (top {shown} of {total}):")
         out.extend(rows)
         out.append("")
     out.extend(_cycle_lines(run))

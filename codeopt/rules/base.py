@@ -63,7 +63,7 @@ class Option:
         elif expected is float and isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         elif isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
-            return value  # type: ignore[return-value]
+            return value
         shown = "a list of strings" if isinstance(self.default, tuple) else expected.__name__
         raise RuleError(f"{where}: option {self.name!r} must be {shown}, got {value!r}")
 

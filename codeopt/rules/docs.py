@@ -41,11 +41,12 @@ def render(rules: Iterable[type[Rule]]) -> str:
         lines.append(f"| {link} | `{rule.name}` | {rule.severity.value} | {fix} | {_cell(rule.summary)} |")
     lines.append("")
     for rule in ordered:
-        lines.extend(_section(rule))
+        lines.extend(section(rule))
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _section(rule: type[Rule]) -> list[str]:
+def section(rule: type[Rule]) -> list[str]:
+    """One rule's reference section; also what `codeopt rules ID` prints."""
     out = [f"## {rule.id} {rule.name}", ""]
     out += [f"Severity: **{rule.severity.value}**" + (f" · Fix: `{rule.fix}`" if rule.fix else ""), ""]
     out += ["### What it does", "", rule.summary.strip(), ""]

@@ -50,7 +50,9 @@ class RuleRun:
 
 
 def run_rules(
-    project: ProjectAnalysis, rules: Sequence[Rule], per_file_ignores: Mapping[str, Sequence[str]] | None = None
+    project: ProjectAnalysis,
+    rules: Sequence[Rule],
+    per_file_ignores: Mapping[str, Sequence[str]] | None = None,
 ) -> RuleRun:
     suppressions = {f.path: f.suppressions for f in project.files}
     found: list[Finding] = []
@@ -62,13 +64,13 @@ def run_rules(
         except CodeoptError as exc:
             errors.append(f"{rule.id}: {exc}")
             continue
-        except Exception as exc:  # a buggy rule must not take the others down  # noqa: BLE001
+        except Exception as exc:  # a buggy rule must not take the others down
             errors.append(f"{rule.id}: internal error in rule ({type(exc).__name__}: {exc}); please report")
             continue
         for finding in produced:
-            if is_suppressed(suppressions.get(finding.path, ()), finding.rule_id, finding.line, finding.end_line) or (
-                _ignored_for_path(finding, per_file_ignores or {})
-            ):
+            if is_suppressed(
+                suppressions.get(finding.path, ()), finding.rule_id, finding.line, finding.end_line
+            ) or (_ignored_for_path(finding, per_file_ignores or {})):
                 suppressed += 1
             else:
                 found.append(finding)
@@ -78,10 +80,11 @@ def run_rules(
 
 def _ignored_for_path(finding: Finding, per_file_ignores: Mapping[str, Sequence[str]]) -> bool:
     for pattern, selectors in per_file_ignores.items():
-        if fnmatch(finding.path, pattern) or fnmatch(finding.path, f"*/{pattern}"):
-            if any(
-                s.upper() == "ALL" or finding.rule_id.startswith(s.upper()) or s == finding.rule_name
-                for s in selectors
-            ):
-                return True
+        if not (fnmatch(finding.path, pattern) or fnmatch(finding.path, f"*/{pattern}")):
+            continue
+        if any(
+            s.upper() == "ALL" or finding.rule_id.startswith(s.upper()) or s == finding.rule_name
+            for s in selectors
+        ):
+            return True
     return False

@@ -134,7 +134,9 @@ def _walk(top: Path, ignores: _Ignores, problems: list[Problem]) -> Iterator[Pat
         try:
             info = directory.stat()
         except OSError as exc:
-            problems.append(Problem(str(directory), "symlink loop" if exc.errno == 40 else exc.strerror or "unreadable"))
+            problems.append(
+                Problem(str(directory), "symlink loop" if exc.errno == 40 else exc.strerror or "unreadable")
+            )
             continue
         if (info.st_dev, info.st_ino) in seen:
             problems.append(Problem(str(directory), "symlink loop: folder already visited, skipped"))

@@ -51,7 +51,11 @@ class SourceFile:
         try:
             return _ast_parse(self.text, self.display)
         except SyntaxError as host_error:
-            self.cst_module  # raises ParseFailure when the file is not valid for any version  # noqa: B018
+            try:
+                self.cst_module  # noqa: B018 - is the file valid for a newer Python?
+            except ParseFailure:
+                # invalid for every version: the host's message is the clearer one
+                raise ParseFailure(_syntax_reason(host_error), self.display) from None
             from codeopt.source.lowering import lower_for_host
 
             lowered = lower_for_host(self.cst_module)
@@ -69,7 +73,9 @@ class SourceFile:
         try:
             return libcst.parse_module(self.text)
         except libcst.ParserSyntaxError as exc:
-            raise ParseFailure(f"syntax error at line {exc.raw_line}: {_first_line(exc.message)}", self.display) from None
+            raise ParseFailure(
+                f"syntax error at line {exc.raw_line}: {_first_line(exc.message)}", self.display
+            ) from None
         except RecursionError:
             raise ParseFailure("nesting too deep to parse", self.display) from None
 

@@ -10,6 +10,7 @@ import codecs
 import errno
 import io
 import os
+import re
 import stat
 import tokenize
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 from codeopt.errors import DecodeFailure, TooLarge, UnreadableFile
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,9 @@ def decode_source(raw: bytes, path: Path | str) -> SourceText:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
-        raise DecodeFailure(f"bad coding declaration: {exc.msg}", path) from None
+        if _COOKIE.search(b"\n".join(raw.split(b"\n", 2)[:2])):
+            raise DecodeFailure(f"bad coding declaration: {exc.msg}", path) from None
+        encoding = "utf-8"  # no cookie: undecodable first lines; the decode below names the line
     try:
         codecs.lookup(encoding)
         text = raw.decode(encoding)

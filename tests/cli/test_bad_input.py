@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -79,7 +81,9 @@ def test_one_huge_string_literal_is_analysed_quickly(codeopt: Run, tmp_path: Pat
 def test_file_timeout_skips_a_file_that_takes_too_long(codeopt: Run, tmp_path: Path) -> None:
     project = make_project(tmp_path)
     (project / "pyproject.toml").write_text("[tool.codeopt]\nroot = true\nfile-timeout = 0.05\n")
-    functions = "".join(f"def f{i}(a, b):\n    return a and b or (a if b else {i})\n\n" for i in range(40_000))
+    functions = "".join(
+        f"def f{i}(a, b):\n    return a and b or (a if b else {i})\n\n" for i in range(40_000)
+    )
     (project / "big.py").write_text(functions)
     result = codeopt("analyze", ".", "--format", "json", "--no-cache", "--jobs", "1", cwd=project)
     assert result.code == 0, result.err
@@ -99,22 +103,19 @@ def test_missing_path_and_symlink_loop(codeopt: Run, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv to drop root")
-def test_unreadable_file(codeopt: Run, tmp_path: Path) -> None:
-    project = make_project(tmp_path)
+def test_unreadable_file(codeopt: Run) -> None:
+    # pytest's tmp_path is private to root; nobody needs a folder it can enter
+    project = make_project(Path(tempfile.mkdtemp(prefix="codeopt-unreadable-")))
+    os.chmod(project, 0o755)
     secret = project / "secret.py"
     secret.write_text("x = 1\n")
     secret.chmod(0)
-    os.chmod(tmp_path, 0o755)
-    command = ["python", "-m", "codeopt.cli"]
+    (project / "private").mkdir(mode=0o700)
+    (project / "private" / "hidden.py").write_text("y = 2\n")
+    command = [sys.executable, "-m", "codeopt.cli"]
     if os.geteuid() == 0:
         # root reads everything: drop to nobody so the permission bits apply
-        for parent in tmp_path.parents:
-            if not os.access(parent, os.X_OK):
-                pytest.skip("temp folder not reachable by nobody")
         command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-    import sys
-
-    command[command.index("python")] = sys.executable
     done = subprocess.run(
         [*command, "analyze", ".", "--no-cache", "--format", "json"],
         cwd=project,
@@ -122,8 +123,11 @@ def test_unreadable_file(codeopt: Run, tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
+    shutil.rmtree(project, ignore_errors=True)
     assert done.returncode == 2, done.stderr
     assert_one_line(done.stderr, "secret.py", "permission denied")
+    assert_one_line(done.stderr, "private", "ermission denied")
+    assert "good.py" in analyzed_paths(done.stdout)
 
 
 @pytest.mark.parametrize(

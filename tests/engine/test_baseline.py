@@ -14,7 +14,9 @@ def finding(path: str, line: int, symbol: str = "f", rule: str = "CO102") -> Fin
     return Finding(rule, "complex-function", Severity.WARNING, path, line, "m", "p", symbol=symbol)
 
 
-def test_baseline_hides_known_findings_even_when_lines_move(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_baseline_hides_known_findings_even_when_lines_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     baseline = tmp_path / "baseline.json"
     write_baseline(baseline, [finding("a.py", 10), finding("a.py", 30, "g")])
@@ -27,7 +29,10 @@ def test_duplicate_fingerprints_are_counted(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.chdir(tmp_path)
     baseline = tmp_path / "b.json"
     write_baseline(baseline, [finding("a.py", 1, "")])
-    assert len(new_findings([finding("a.py", 1, ""), finding("a.py", 1, "")], load_baseline(baseline), baseline)) == 1
+    assert (
+        len(new_findings([finding("a.py", 1, ""), finding("a.py", 1, "")], load_baseline(baseline), baseline))
+        == 1
+    )
 
 
 def test_baseline_paths_do_not_depend_on_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

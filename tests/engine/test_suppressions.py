@@ -4,7 +4,10 @@ from codeopt.analysis.suppressions import FILE_LINE, find_suppressions, is_suppr
 
 
 def test_markers_are_found_with_their_ids() -> None:
-    text = "import x  # codeopt: ignore[co202, CO301]\ny = 1\nz = 2  # codeopt: ignore\n# codeopt: ignore-file[CO101]\n"
+    text = (
+        "import x  # codeopt: ignore[co202, CO301]\ny = 1\n"
+        "z = 2  # codeopt: ignore\n# codeopt: ignore-file[CO101]\n"
+    )
     found = find_suppressions(text)
     assert found == ((1, ("CO202", "CO301")), (3, ()), (FILE_LINE, ("CO101",)))
 

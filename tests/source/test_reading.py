@@ -35,7 +35,7 @@ def test_nul_byte_is_refused_with_its_line() -> None:
 
 
 def test_unknown_cookie_encoding() -> None:
-    with pytest.raises(DecodeFailure, match="unknown encoding|bad coding"):
+    with pytest.raises(DecodeFailure, match=r"unknown encoding|bad coding"):
         decode_source(b"# coding: klingon\nx = 1\n", "k.py")
 
 
