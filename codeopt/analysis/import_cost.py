@@ -2,18 +2,21 @@
 
 Estimates (``import_costs.json``, shipped as package data) let ``codeopt analyze`` rank heavy imports
 without running anything: cumulative milliseconds of ``import <module>`` in a fresh CPython 3.11,
-each figure with its source (measured here by the generator below, or a design note, or a public
-report). A module missing from the table gets a documented default and is labelled an estimate.
+each figure with its source (measured by the generator below, or the design note, or a public
+report). A module missing from the table gets its nearest listed parent's figure or a documented
+default, and is labelled an estimate.
 
 Measurements (``codeopt analyze --measure-imports``) run ``python -X importtime`` in fresh
-subprocesses: one warm-up (it also writes the bytecode cache), then the median of ``runs``. Only what
+subprocesses: one warm-up (it fills a private bytecode cache), then the median of ``runs``. Only what
 the import itself loads is counted: the child writes a marker to stderr just before the import, and
-the modules the interpreter loaded at start-up (``site`` and friends) come before it.
+the modules the interpreter loaded at start-up come before it.
 
-Regenerate the stdlib figures (and measure installed third-party packages) with::
+Regenerate the measured figures of the table (stdlib, and installed third-party packages) with::
 
-    python -m codeopt.analysis.import_cost --regenerate-stdlib
-    python -m codeopt.analysis.import_cost --measure click jinja2 yaml
+    python -m codeopt.analysis.import_cost --regenerate-stdlib --measure click jinja2 yaml
+
+They are taken in a fresh virtual environment and scaled to the design note's figures (see
+``DESIGN_NOTE_MS``), so that one table holds one scale whatever the speed of the machine.
 
 The heavier modules this needs are imported where they are used: ``codeopt analyze`` imports this
 module on every run for the estimates, and a tool about import time should not be slow to import.
@@ -128,73 +131,87 @@ def measure_import_cost(
     user site-packages, no current directory on the path): both give figures that do not depend on
     what the measuring environment happens to load at start-up.
 
-    Bytecode goes to a private ``pycache_prefix`` that lives as long as the call: the warm-up fills
-    it, so the measured runs load bytecode as a deployed program would, even where
+    Runs go round-robin (every module once, then every module again, ...), so a machine that gets
+    busier or quieter meanwhile shifts all modules alike instead of the last ones measured.
+    Bytecode goes to a private ``pycache_prefix`` that lives as long as the call: the warm-up round
+    fills it, so measured runs load bytecode as a deployed program would, even where
     ``PYTHONDONTWRITEBYTECODE`` is set, and nothing is written into the measured project.
     """
+    import statistics
     import tempfile
 
     runs = max(1, runs)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    results: dict[str, ImportCost] = {}
+    failed: dict[str, ImportCost] = {}
+    samples: dict[str, list[tuple[int, int, int]]] = {}
+    for module in dict.fromkeys(modules):
+        if not _MODULE_NAME.match(module):
+            failed[module] = ImportCost(module, 0, 0, 0, 0, error="not a dotted module name")
+        elif module in _NEVER_MEASURE:
+            failed[module] = ImportCost(
+                module, 0, 0, 0, 0, error="not measured: importing it has side effects"
+            )
+        else:
+            samples[module] = []
     with tempfile.TemporaryDirectory(prefix="codeopt-pycache-") as cache:
-        flags = ["-X", "importtime", "-X", f"pycache_prefix={cache}"]
-        flags += [*(["-I"] if isolated else []), *([] if site else ["-S"])]
-        for module in dict.fromkeys(modules):
-            results[module] = _measure_one(module, [python, *flags], env, cwd, sys_path, runs, timeout)
+        command = [python, "-X", "importtime", "-X", f"pycache_prefix={cache}"]
+        command += [*(["-I"] if isolated else []), *([] if site else ["-S"])]
+        for attempt in range(runs + 1):  # round 0 is the warm-up
+            for module in [m for m in samples if m not in failed]:
+                outcome = _run_once(module, command, env, cwd, sys_path, timeout)
+                if isinstance(outcome, str):
+                    failed[module] = ImportCost(module, 0, 0, 0, len(samples[module]), error=outcome)
+                elif attempt:
+                    samples[module].append(outcome)
+    results: dict[str, ImportCost] = {}
+    for module in dict.fromkeys(modules):
+        if module in failed:
+            results[module] = failed[module]
+            continue
+        taken = samples[module]
+        results[module] = ImportCost(
+            module,
+            cumulative_us=int(statistics.median(s[0] for s in taken)),
+            self_us=int(statistics.median(s[1] for s in taken)),
+            modules_loaded=int(statistics.median(s[2] for s in taken)),
+            runs=len(taken),
+        )
     return results
 
 
-def _measure_one(
+def _run_once(
     module: str,
     command: list[str],
     env: Mapping[str, str],
     cwd: str | os.PathLike[str] | None,
     sys_path: Sequence[str],
-    runs: int,
     timeout: float,
-) -> ImportCost:
-    import statistics
+) -> tuple[int, int, int] | str:
+    """One fresh interpreter importing ``module``: its parsed figures, or why it failed."""
     import subprocess
 
-    if not _MODULE_NAME.match(module):
-        return ImportCost(module, 0, 0, 0, 0, error="not a dotted module name")
-    if module in _NEVER_MEASURE:
-        return ImportCost(module, 0, 0, 0, 0, error="not measured: importing it has side effects")
     code = (
         f"import sys\nsys.path[:0] = {list(sys_path)!r}\n"
         f"sys.stderr.write({_MARKER + chr(10)!r})\nsys.stderr.flush()\nimport {module}\n"
     )
-    samples: list[tuple[int, int, int]] = []
-    for attempt in range(runs + 1):  # the first run is the warm-up
-        try:
-            done = subprocess.run(
-                [*command, "-c", code],
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return ImportCost(module, 0, 0, 0, len(samples), error=f"timed out after {timeout:g} s")
-        except OSError as exc:
-            return ImportCost(module, 0, 0, 0, len(samples), error=f"cannot run {command[0]}: {exc.strerror}")
-        if done.returncode != 0:
-            return ImportCost(
-                module, 0, 0, 0, len(samples), error=_last_error_line(done.stderr, done.returncode)
-            )
-        if attempt:
-            samples.append(parse_importtime(done.stderr, module))
-    return ImportCost(
-        module,
-        cumulative_us=int(statistics.median(s[0] for s in samples)),
-        self_us=int(statistics.median(s[1] for s in samples)),
-        modules_loaded=int(statistics.median(s[2] for s in samples)),
-        runs=len(samples),
-    )
+    try:
+        done = subprocess.run(
+            [*command, "-c", code],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout:g} s"
+    except OSError as exc:
+        return f"cannot run {command[0]}: {exc.strerror}"
+    if done.returncode != 0:
+        return _last_error_line(done.stderr, done.returncode)
+    return parse_importtime(done.stderr, module)
 
 
 def parse_importtime(stderr: str, module: str) -> tuple[int, int, int]:
@@ -269,52 +286,71 @@ _STDLIB_SUBMODULES = (
 )
 
 
-# Figures of the design note (docs: /work/shared/design/transforms.md), to compare this machine with.
+# The design note's measurements (Python 3.11, median of 11): the scale the bundled table is kept
+# on. The generator measures these too and scales everything it measures by the median ratio, so
+# figures measured on a slow or busy machine stay comparable with those taken from the note.
 DESIGN_NOTE_MS = {"json": 8.0, "click": 31.0, "yaml": 29.0, "jinja2": 49.0, "rich.console": 60.0}
 
 
-def _regenerate(table_path: Path, modules: Sequence[str], *, stdlib: bool, runs: int) -> list[str]:
-    """Measure ``modules`` and write their figures into the table; returns the modules that failed."""
+def _regenerate(table_path: Path, modules: Sequence[str], *, runs: int, calibrate: bool = True) -> list[str]:
+    """Measure ``modules``, write their (scaled) figures into the table; returns what failed.
+
+    The interpreter is a fresh virtual environment of this Python, run with ``-I``: ``site`` loads
+    what it always loads (``os`` and friends) and nothing else, so the figures are what a program
+    pays on top of a bare start-up. Installed packages are found through ``sys.path``.
+    """
     import datetime
     import json
     import platform
+    import statistics
     import sysconfig
+    import tempfile
+    import venv
 
     data = json.loads(table_path.read_text("utf-8"))
     today = datetime.date.today().isoformat()
     interpreter = f"{platform.python_implementation()} {platform.python_version()}"
+    paths = sysconfig.get_paths()
+    wanted = list(dict.fromkeys([*modules, *(DESIGN_NOTE_MS if calibrate else ())]))
+    with tempfile.TemporaryDirectory(prefix="codeopt-clean-venv-") as tmp:
+        venv.EnvBuilder(with_pip=False, symlinks=os.name != "nt").create(tmp)
+        python = str(Path(tmp) / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
+        sys_path = list(dict.fromkeys([paths["purelib"], paths["platlib"]]))
+        measured = measure_import_cost(wanted, python=python, isolated=True, sys_path=sys_path, runs=runs)
+    ratios = {
+        name: round(measured[name].cumulative_ms / ms, 2)
+        for name, ms in DESIGN_NOTE_MS.items()
+        if calibrate and name in measured and measured[name].ok and measured[name].cumulative_us
+    }
+    factor = 1 / statistics.median(ratios.values()) if ratios else 1.0
     data["measured_on"] = {
         "date": today,
         "python": interpreter,
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "how": "a fresh venv of this Python, python -I -X importtime, 1 warm-up, median of "
+        f"{runs}; installed packages through sys.path",
     }
-    if stdlib:
-        measured = measure_import_cost(modules, runs=runs, site=False, isolated=True)
-        how = f"measured {today}, {interpreter}, python -I -S -X importtime, median of {runs}"
-    else:
-        purelib, platlib = sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]
-        measured = measure_import_cost(modules, runs=runs, site=False, sys_path=[purelib, platlib])
-        how = f"measured {today}, {interpreter}, python -S -X importtime, site-packages on sys.path"
-        how += f", median of {runs}"
+    data["calibration"] = {
+        "note": "measured figures are multiplied by `factor` (1 / the median of `ratios`, "
+        "measured here / design note, same modules) to keep the whole table on the design note's "
+        "scale; `measured_ms` keeps the raw figure",
+        "ratios": ratios,
+        "factor": round(factor, 3),
+    }
     failed = []
-    for module, cost in sorted(measured.items()):
+    for module in modules:
+        cost = measured[module]
         if not cost.ok:
             failed.append(f"{module}: {cost.error}")
             continue
-        source = how if stdlib else f"{how}, {_distribution_version(module)}"
-        data["modules"][module] = {"ms": round(cost.cumulative_ms, 1), "source": source}
+        what = "" if is_stdlib(module) else f", {_distribution_version(module)}"
+        data["modules"][module] = {
+            "ms": round(cost.cumulative_ms * factor, 1),
+            "measured_ms": round(cost.cumulative_ms, 1),
+            "source": f"measured {today}, {interpreter}{what}, scaled x{factor:.2f} (see calibration)",
+        }
     data["modules"] = dict(sorted(data["modules"].items()))
-    ratios = {
-        name: round(data["modules"][name]["ms"] / ms, 2)
-        for name, ms in DESIGN_NOTE_MS.items()
-        if name in data["modules"] and data["modules"][name]["source"].startswith("measured")
-    }
-    data["calibration"] = {
-        "note": "measured here / design note, same modules: figures from different sources differ by "
-        "about this factor (machine speed, load, and -S counting stdlib dependencies)",
-        "ratios": ratios,
-    }
     table_path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", "utf-8")
     return failed
 
@@ -342,14 +378,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--table", type=Path, default=Path(__file__).with_name(TABLE_NAME))
+    parser.add_argument(
+        "--no-calibrate", action="store_true", help="keep raw figures (do not scale to the design note)"
+    )
     args = parser.parse_args(argv)
     if not args.regenerate_stdlib and not args.measure:
         parser.error("nothing to do: give --regenerate-stdlib and/or --measure MODULE...")
-    failed: list[str] = []
-    if args.regenerate_stdlib:
-        failed += _regenerate(args.table, stdlib_candidates(), stdlib=True, runs=args.runs)
-    if args.measure:
-        failed += _regenerate(args.table, args.measure, stdlib=False, runs=args.runs)
+    modules = [*(stdlib_candidates() if args.regenerate_stdlib else ()), *args.measure]
+    failed = _regenerate(args.table, modules, runs=args.runs, calibrate=not args.no_calibrate)
     for line in failed:
         print(f"not measured: {line}", file=sys.stderr)
     return 0

@@ -469,3 +469,13 @@ def test_tarjan_agrees_with_networkx(seed: int) -> None:
     reference.add_nodes_from(nodes)
     expected = sorted(sorted(c) for c in nx.strongly_connected_components(reference))
     assert sorted(sorted(c) for c in strongly_connected_components(adj)) == expected
+
+
+def test_a_long_ring_is_broken_by_one_import() -> None:
+    n = 9  # longer than the short cycles sampled first
+    analyses = [synthetic(f"r{i}", (record(f"r{(i + 1) % n}", module_level_use=i != 4),)) for i in range(n)]
+    graph = build_graph(analyses)
+    (cycle,) = graph.cycles
+    assert len(cycle.chain) == n
+    assert [(b.source, b.target, b.movable) for b in cycle.breakers] == [("r4", "r5", True)]
+    assert cycle.can_fail  # the other imports use their module at import time

@@ -134,17 +134,33 @@ def test_estimates_fall_back_to_parents_then_documented_defaults() -> None:
     assert "default" in stdlib.source
 
 
-def test_generator_writes_measured_figures_with_their_source(
+def test_generator_writes_scaled_measured_figures_with_their_source(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     table = tmp_path / "costs.json"
     shutil.copy(Path(import_cost.__file__).with_name("import_costs.json"), table)
     assert main(["--measure", "json", "no_such_module_xyz", "--runs", "1", "--table", str(table)]) == 0
     data = json.loads(table.read_text())
-    assert data["modules"]["json"]["source"].startswith("measured")
+    entry = data["modules"]["json"]
+    assert entry["source"].startswith("measured")
+    factor = data["calibration"]["factor"]
+    assert set(data["calibration"]["ratios"]) <= set(import_cost.DESIGN_NOTE_MS)
+    assert "json" in data["calibration"]["ratios"]  # the stdlib calibration module always works
+    assert entry["ms"] == pytest.approx(entry["measured_ms"] * factor, abs=0.1)
     assert "no_such_module_xyz" not in data["modules"]
     assert "not measured: no_such_module_xyz" in capsys.readouterr().err
     assert data["measured_on"]["python"].startswith("CPython")
+    assert (
+        data["modules"]["numpy"]
+        == json.loads(Path(import_cost.__file__).with_name("import_costs.json").read_text())["modules"][
+            "numpy"
+        ]
+    )  # figures from other sources are left alone
+
+    assert main(["--measure", "json", "--runs", "1", "--table", str(table), "--no-calibrate"]) == 0
+    raw = json.loads(table.read_text())
+    assert raw["calibration"]["factor"] == 1.0
+    assert raw["modules"]["json"]["ms"] == raw["modules"]["json"]["measured_ms"]
 
 
 def test_generator_needs_something_to_do() -> None:
