@@ -22,6 +22,7 @@ offset ``k`` adds ``score + k * nesting_increments``.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from codeopt.analysis.complexity import CHILD_FIELDS
@@ -46,6 +47,9 @@ class _Score:
     wrapped: ast.stmt | None = None  # the def this function only wraps (decorator pattern)
 
 
+_Item = tuple[ast.AST, _Score, int, int]  # node, function (or module) scored, nesting, flags
+
+
 @dataclass(frozen=True, slots=True)
 class CognitiveResult:
     module: int  # the whole file: module-level code plus every top-level function and method
@@ -56,7 +60,7 @@ def cognitive(tree: ast.Module) -> CognitiveResult:
     """Cognitive complexity of every function (nested ones included) and of the whole module."""
     module = _Score(None, None)
     created: list[_Score] = []
-    stack: list[tuple[ast.AST, _Score, int, int]] = [(stmt, module, 0, 0) for stmt in tree.body]
+    stack: list[_Item] = [(stmt, module, 0, 0) for stmt in tree.body]
     pop, push, child_fields = stack.pop, stack.append, CHILD_FIELDS
     while stack:
         node, scope, nesting, flags = pop()
@@ -78,41 +82,41 @@ def cognitive(tree: ast.Module) -> CognitiveResult:
             else:
                 _nested_increment(scope, nesting)
             push((node.test, scope, nesting, inherited))  # type: ignore[attr-defined]
-            _push_block(push, node.body, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
+            _push_block(stack, node.body, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
             orelse = node.orelse  # type: ignore[attr-defined]
             if len(orelse) == 1 and type(orelse[0]) is ast.If and orelse[0].col_offset == node.col_offset:  # type: ignore[attr-defined]
                 push((orelse[0], scope, nesting, inherited | _ELIF))
             elif orelse:
                 scope.score += 1
-                _push_block(push, orelse, scope, nesting + 1, inherited)
+                _push_block(stack, orelse, scope, nesting + 1, inherited)
             continue
         if node_type is ast.For or node_type is ast.AsyncFor or node_type is ast.While:
             _nested_increment(scope, nesting)
             for child in (node.test,) if node_type is ast.While else (node.target, node.iter):  # type: ignore[attr-defined]
                 push((child, scope, nesting, inherited))
-            _push_block(push, node.body, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
+            _push_block(stack, node.body, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
             if node.orelse:  # type: ignore[attr-defined]
                 scope.score += 1
-                _push_block(push, node.orelse, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
+                _push_block(stack, node.orelse, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
             continue
         if node_type in _TRY_TYPES:
-            _push_block(push, node.body, scope, nesting, inherited)  # type: ignore[attr-defined]
-            _push_block(push, node.handlers, scope, nesting, inherited)  # type: ignore[attr-defined]
+            _push_block(stack, node.body, scope, nesting, inherited)  # type: ignore[attr-defined]
+            _push_block(stack, node.handlers, scope, nesting, inherited)  # type: ignore[attr-defined]
             if node.orelse:  # type: ignore[attr-defined]
                 scope.score += 1
-                _push_block(push, node.orelse, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
-            _push_block(push, node.finalbody, scope, nesting, inherited)  # type: ignore[attr-defined]
+                _push_block(stack, node.orelse, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
+            _push_block(stack, node.finalbody, scope, nesting, inherited)  # type: ignore[attr-defined]
             continue
         if node_type is ast.ExceptHandler:
             _nested_increment(scope, nesting)
             if node.type is not None:  # type: ignore[attr-defined]
                 push((node.type, scope, nesting, inherited))  # type: ignore[attr-defined]
-            _push_block(push, node.body, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
+            _push_block(stack, node.body, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
             continue
         if node_type is ast.Match:
             _nested_increment(scope, nesting)
             push((node.subject, scope, nesting, inherited))  # type: ignore[attr-defined]
-            _push_block(push, node.cases, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
+            _push_block(stack, node.cases, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
             continue
         if node_type is ast.IfExp:
             _nested_increment(scope, nesting)
@@ -152,9 +156,10 @@ def _nested_increment(scope: _Score, nesting: int) -> None:
     scope.nesting_increments += 1
 
 
-def _push_block(push: object, nodes: list[ast.AST], scope: _Score, nesting: int, flags: int) -> None:
-    for node in nodes:
-        push((node, scope, nesting, flags))  # type: ignore[operator]
+def _push_block(
+    stack: list[_Item], nodes: Sequence[ast.AST], scope: _Score, nesting: int, flags: int
+) -> None:
+    stack.extend([(node, scope, nesting, flags) for node in nodes])
 
 
 def _function_scope(node: FunctionNode, parent: _Score, nesting: int, in_class: int) -> _Score:
