@@ -365,6 +365,7 @@ class _Frame:
     depth: int  # 1 = directly in the function body; -1 = not in a function (not measured)
     weight: int = 0
     decisions: int = 0
+    exits: set[str] = field(default_factory=set)  # return/yield/break/continue leaving the statement
 
 
 @dataclass(eq=False)
@@ -450,7 +451,6 @@ class _Walker(ast.NodeVisitor):
         self.module_getattr = False
         self.dynamic_lines: list[int] = []
         self.loop_called: set[str] = set()
-        self.resources: list[ResourceCreation] = []
         self.pending_resources: list[tuple[_Creation, _Scope]] = []
         self.classes: list[_Class] = []
         self.shapes: list[FunctionShape] = []
@@ -979,7 +979,23 @@ class _Walker(ast.NodeVisitor):
         if scope.kind == "module":
             self.module_stores.setdefault(node.target.id, []).append((node.lineno, self.store_tag(), False))
 
+    def note_exit(self, kind: str) -> None:
+        """Control leaves the enclosing statements: a loop keeps its own break/continue inside."""
+        frames = [f for f in self.frames if f.depth >= 0]
+        if kind in ("break", "continue"):
+            loops = [i for i, f in enumerate(frames) if isinstance(f.node, _LOOPS)]
+            frames = frames[loops[-1] + 1 :] if loops else frames
+        for frame in frames:
+            frame.exits.add(kind)
+
+    def visit_Break(self, node: ast.Break) -> None:
+        self.note_exit("break")
+
+    def visit_Continue(self, node: ast.Continue) -> None:
+        self.note_exit("continue")
+
     def visit_Return(self, node: ast.Return) -> None:
+        self.note_exit("return")
         fn = self.own_function()
         if node.value is not None:
             if fn is not None:
@@ -993,6 +1009,7 @@ class _Walker(ast.NodeVisitor):
         self.note_yield(node.value)
 
     def note_yield(self, value: ast.expr | None) -> None:
+        self.note_exit("yield")
         fn = self.function_scope()
         if fn is not None:
             fn.has_yield = True
@@ -1721,7 +1738,7 @@ def _main_block(scope: _Scope, node: ast.FunctionDef | ast.AsyncFunctionDef) -> 
         decisions=best.decisions,
         inputs=inputs,
         outputs=outputs,
-        exits=_block_exits(best.node),
+        exits=tuple(sorted(best.exits)),
     )
 
 
@@ -1757,19 +1774,6 @@ def _block_head(stmt: ast.stmt, limit: int = 60) -> str:
         text = _block_kind(stmt)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _block_exits(stmt: ast.stmt) -> tuple[str, ...]:
-    """How control leaves the block other than by its end: what an extracted function must relay."""
-    exits: set[str] = set()
-    for node, in_loop in _walk_same_function(stmt):
-        if isinstance(node, ast.Return):
-            exits.add("return")
-        elif isinstance(node, ast.Yield | ast.YieldFrom):
-            exits.add("yield")
-        elif isinstance(node, ast.Break | ast.Continue) and not in_loop:
-            exits.add(type(node).__name__.lower())
-    return tuple(sorted(exits))
 
 
 def _block_interface(stmt: ast.stmt, scope: _Scope) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -1830,18 +1834,6 @@ def _names_in_order(node: ast.AST) -> Iterator[tuple[str, bool]]:
         return
     for child in ast.iter_child_nodes(node):
         yield from _names_in_order(child)
-
-
-def _walk_same_function(block: ast.stmt) -> Iterator[tuple[ast.AST, bool]]:
-    """Nodes of ``block`` outside nested scopes, with whether a loop inside the block encloses them."""
-    stack: list[tuple[ast.AST, bool]] = [(block, False)]
-    while stack:
-        current, in_loop = stack.pop()
-        yield current, in_loop
-        inner = in_loop or isinstance(current, _LOOPS)
-        stack.extend(
-            (child, inner) for child in ast.iter_child_nodes(current) if not isinstance(child, _SCOPES)
-        )
 
 
 # ------------------------------------------------------------------------------------------------
