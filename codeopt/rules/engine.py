@@ -6,6 +6,7 @@ process after the per-file stage.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -15,6 +16,8 @@ from codeopt.analysis.suppressions import is_suppressed
 from codeopt.errors import CodeoptError, RuleError
 from codeopt.rules.base import Finding, Rule
 from codeopt.rules.registry import discover_rules
+
+_RULE_ID = re.compile(r"^co\d{3}$", re.IGNORECASE)
 
 
 def _matches(rule: type[Rule], selector: str) -> bool:
@@ -34,7 +37,7 @@ def select_rules(select: Sequence[str], ignore: Sequence[str]) -> list[type[Rule
 
 def instantiate(rules: Iterable[type[Rule]], options: Mapping[str, Mapping[str, object]]) -> list[Rule]:
     """Rules with their configured options (keyed by rule id or name)."""
-    by_key = {key.upper() if key.upper().startswith("CO") else key: value for key, value in options.items()}
+    by_key = {key.upper() if _RULE_ID.match(key) else key: value for key, value in options.items()}
     known = {r.id for r in discover_rules().values()} | {r.name for r in discover_rules().values()}
     for key in by_key:
         if key not in known:
