@@ -11,6 +11,7 @@ from codeopt_rules._text import code, names
 from codeopt.analysis.facts import EagerAttribute
 from codeopt.analysis.import_cost import estimate_import_cost, is_stdlib
 from codeopt.analysis.model import FileAnalysis
+from codeopt.analysis.project import ProjectAnalysis
 from codeopt.rules.base import Finding, Invalid, Option, Rule, Severity, Valid
 
 # Constructors that do I/O, start processes or threads, or build TLS contexts: the cost (or the held
@@ -76,8 +77,11 @@ class EagerHeavyAttribute(Rule):
         "an object built per request. When only some methods use `self.x`, it can be built on "
         "first access and cached on the instance.\n\n"
         "Expensive means a constructor in `constructors` (I/O, processes, threads, TLS contexts), "
-        "a file read (`open(...)`, `Path.read_text()`), or a call into a third-party package whose "
-        "import alone costs `heavy-module-ms`. Not reported: attributes `__init__` itself reads "
+        "a file read (`open(...)`, `Path.read_text()`), or a call into a third-party package that "
+        "costs `heavy-module-ms` to import and that nothing else needs at import time: then the "
+        "eager attribute is what imports it for every instance, and making it lazy lets the import "
+        "be deferred too (`heavy-import-in-function-only`, CO202). Not reported: attributes "
+        "`__init__` itself reads "
         "after setting them, attributes every method uses, conditional assignments (the attribute "
         "might not exist), and classes without other methods."
     )
@@ -112,8 +116,9 @@ class EagerHeavyAttribute(Rule):
         Option(
             "heavy-module-ms",
             100.0,
-            "Also treat calls into third-party packages that take at least this many ms to import as "
-            "expensive (they tend to build models, engines, clients); 0 turns this off.",
+            "Also report calls into third-party packages that take at least this many ms to import "
+            "when only function bodies use them (the attribute keeps the import eager); 0 turns "
+            "this off.",
         ),
     )
     VALID = (
@@ -226,13 +231,18 @@ class EagerHeavyAttribute(Rule):
         ),
     )
 
-    def check_file(self, file: FileAnalysis) -> Iterator[Finding]:
+    def check_project(self, project: ProjectAnalysis) -> Iterator[Finding]:
+        internal = {name.split(".", 1)[0] for name in project.by_module()}
+        for file in project.files:
+            yield from self._check(file, internal)
+
+    def _check(self, file: FileAnalysis, internal: set[str]) -> Iterator[Finding]:
         wanted = {*self.option("constructors"), *self.option("extra-constructors")}
         min_ms: float = self.option("heavy-module-ms")
         for attr in file.facts.attributes:
             if attr.used_in_init or attr.conditional or not attr.methods or len(attr.used_by) >= attr.methods:
                 continue
-            reason = _expensive(attr, wanted, min_ms)
+            reason = _expensive(attr, wanted) or _keeps_heavy_import_eager(attr, file, internal, min_ms)
             if reason:
                 yield self._finding(file, attr, reason)
 
@@ -271,21 +281,35 @@ class EagerHeavyAttribute(Rule):
         )
 
 
-def _expensive(attr: EagerAttribute, wanted: set[str], min_ms: float) -> str:
+def _expensive(attr: EagerAttribute, wanted: set[str]) -> str:
     """Why building the value is expensive ("" when it is not)."""
     for call in attr.calls:
         if call in wanted:
             return f"`{call}()`"
-    if attr.reads_file:
-        return "it reads a file"
-    if min_ms > 0:
-        for call in attr.calls:
-            top = call.split(".", 1)[0]
-            if call.startswith("()") or "." not in call or is_stdlib(top) or top in sys.builtin_module_names:
-                continue
-            estimate = estimate_import_cost(top)
-            if not estimate.estimated and estimate.ms >= min_ms:
-                return f"`{call}()` from {top}, a {estimate.ms:.0f} ms import"
+    return "it reads a file" if attr.reads_file else ""
+
+
+def _keeps_heavy_import_eager(
+    attr: EagerAttribute, file: FileAnalysis, internal: set[str], min_ms: float
+) -> str:
+    """A call into a costly third-party package whose import only functions need: building the value
+    in ``__init__`` imports the package for every instance, so the attribute is what keeps the import
+    (see CO202) from being deferred. Calls into packages imported at import time anyway, or into the
+    project itself, cost no import and are not reported."""
+    if min_ms <= 0:
+        return ""
+    for call in attr.calls:
+        top = call.split(".", 1)[0]
+        if call.startswith("()") or "." not in call or top in internal or is_stdlib(top):
+            continue
+        if top in sys.builtin_module_names:
+            continue
+        bindings = [b for b in file.facts.imports if call == b.target or call.startswith(b.target + ".")]
+        if not bindings or not all(b.used_only_in_functions for b in bindings):
+            continue
+        estimate = estimate_import_cost(bindings[0].module)
+        if estimate.ms >= min_ms:
+            return f"`{call}()` imports {bindings[0].module}, ~{estimate.ms:.0f} ms, for every instance"
     return ""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from codeopt.rules.registry import discover_rules
 from codeopt.testing import run_rule
 
@@ -73,9 +75,19 @@ def test_heavy_third_party_module_calls_count_unless_turned_off() -> None:
             def name(self):
                 return "report"
         """
+    code = textwrap.dedent(code)
     (finding,) = run_rule(RULE, code)
-    assert "from pandas" in finding.message
+    assert (
+        "`pandas.DataFrame()` imports pandas, ~" in finding.message
+        and "for every instance" in finding.message
+    )
     assert run_rule(RULE, code, options={"heavy-module-ms": 0.0}) == []
+    # pandas used at import time too: the attribute does not decide when pandas is imported
+    eager = code.replace("import pandas\n", "import pandas\n\nEMPTY = pandas.DataFrame()\n")
+    assert run_rule(RULE, eager) == []
+    # a call into the project itself costs no import
+    own = "# file: pandas/__init__.py\nclass DataFrame:\n    pass\n# file: example.py\n" + code
+    assert run_rule(RULE, own) == []
 
 
 def test_conditional_and_method_less_classes_are_skipped() -> None:
