@@ -310,9 +310,11 @@ class _Builder:
         external: dict[tuple[str, int], list[tuple[int, bool]]],
     ) -> None:
         target, kind, lineno = record.target, record.kind, record.lineno
-        if target == "__future__":
-            return  # a compiler directive, not a dependency
         rank = _KIND_ORDER[kind]
+        if target.partition(".")[0] not in self.tops:  # the common case first: stdlib, third party
+            if target != "__future__":  # a compiler directive, not a dependency
+                external[(target, rank)].append((lineno, record.in_try))
+            return
         import_time = kind is _IMPORT
         movable = import_time and not (record.module_level_use or record.in_try or record.dynamic)
         uses_early = import_time and record.module_level_use
@@ -328,9 +330,6 @@ class _Builder:
                 # that is no project module is an extension or generated module, or an attribute.
                 explicit = subs
         for module in explicit:
-            if module.partition(".")[0] not in self.tops:
-                external[(module, rank)].append((lineno, record.in_try))
-                continue
             if module in self.modules:
                 eager = uses_early or (reads_target and module == target)
                 occurrences[(module, rank)].append((lineno, False, movable, eager))
