@@ -71,9 +71,12 @@ def _example(example: Invalid) -> list[str]:
     notes = []
     if example.options:
         notes.append("with " + ", ".join(f"`{k} = {_toml(v)}`" for k, v in example.options.items()))
-    if example.message:
-        where = f" at line {example.line}" if example.line else ""
-        notes.append(f"reported{where}: “…{example.message}…”")
+    if "# file: " in example.code:
+        notes.append("several files, each from its `# file:` line")
+    if example.message or example.line:
+        where = f" in `{example.path}`" if example.path != "example.py" else ""
+        where += f" at line {example.line}" if example.line else ""
+        notes.append(f"reported{where}" + (f": “…{example.message}…”" if example.message else ""))
     if notes:
         out += ["(" + "; ".join(notes) + ")", ""]
     return out
