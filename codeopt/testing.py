@@ -3,12 +3,21 @@
 A rule's ``VALID`` and ``INVALID`` examples are its tests (as in Fixit): :func:`check_examples` runs
 every example through the same per-file analysis and project graph as ``codeopt analyze`` and fails
 with the findings it got when an example does not behave as declared. :func:`run_rule` runs one rule
-over a snippet for tests that need more than examples.
+over a snippet for tests that need more than examples::
+
+    from codeopt.testing import check_examples, run_rule
+    from my_rules.no_print import NoPrint
+
+    def test_examples():
+        check_examples(NoPrint)
+
+    def test_option():
+        assert run_rule(NoPrint, "print(1)\n", options={"allow": ("print",)}) == []
 
 A snippet may hold several files, for rules about how modules relate (import cycles): each file
 starts with a marker line ``# file: pkg/a.py``; text before the first marker belongs to ``path``::
 
-    run_rule(ImportCycle, '''
+    run_rule(ImportCycleRule, '''
         # file: pkg/__init__.py
         # file: pkg/a.py
         from pkg import b
