@@ -101,7 +101,8 @@ class ClassMetrics:
     lineno: int
     end_lineno: int
     methods: int
-    cc: int  # radon: 1 + sum of method complexities - number of methods... see complexity.py
+    cc: int  # radon's Class.complexity, what `radon cc` prints (docs/metrics.md)
+    qualname: str = ""  # e.g. "Outer.Inner" or "factory.<locals>.Local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,14 @@ class ImportRecord:
     kind: EdgeKind
     level: int = 0  # the relative level as written (0 = absolute)
     in_try: bool = False  # inside a try block (optional-dependency pattern)
+    # False when a relative import climbs above the top-level package (or the file's module is
+    # unknown): ``target`` then holds the import as written (".." + name) and no edge is drawn.
+    resolved: bool = True
+    dynamic: bool = False  # importlib.import_module("literal") / __import__("literal")
+    # A bound name is read outside function bodies (module level, class bodies, decorators,
+    # defaults, evaluated annotations), listed in ``__all__``, or re-exported from an ``__init__``:
+    # the import cannot simply move into the functions that use it. Always True for star imports.
+    module_level_use: bool = False
 
 
 @dataclass(frozen=True, slots=True)

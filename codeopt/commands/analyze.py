@@ -12,13 +12,14 @@ from pathlib import Path
 
 from codeopt.analysis.graph import ImportGraph, build_graph
 from codeopt.analysis.import_cost import ImportCost, measure_import_cost
+from codeopt.analysis.model import EdgeKind
 from codeopt.analysis.project import ProjectAnalysis
 from codeopt.analysis.results import Analyzed, Failed, FileResult, Skipped
 from codeopt.analysis.worker import Job, run_jobs
 from codeopt.config import Settings
 from codeopt.errors import SourceError
-from codeopt.rules.baseline import load_baseline, new_findings
 from codeopt.report.model import AnalysisRun, Diagnostic
+from codeopt.rules.baseline import load_baseline, new_findings
 from codeopt.rules.engine import instantiate, run_rules, select_rules
 from codeopt.source.cache import ResultCache
 from codeopt.source.discovery import Discovered, discover
@@ -49,7 +50,9 @@ def analyze_files(
         try:
             raw = read_bytes(target.path, settings.max_file_size)
         except SourceError as exc:
-            results[index] = Skipped(display, exc.reason) if "limit" in exc.reason else Failed(display, exc.reason)
+            results[index] = (
+                Skipped(display, exc.reason) if "limit" in exc.reason else Failed(display, exc.reason)
+            )
             continue
         key = cache.key(raw, target.module, display) if cache else None
         hit = cache.get(key) if cache and key else None
@@ -71,11 +74,15 @@ def analyze_files(
                 done = _store(batch, batch_results, results, cache, done, len(targets), progress)
     else:
         for batch in batches:
-            done = _store(batch, run_jobs([job for _, job, _ in batch]), results, cache, done, len(targets), progress)
+            done = _store(
+                batch, run_jobs([job for _, job, _ in batch]), results, cache, done, len(targets), progress
+            )
     return [results[i] for i in range(len(targets))], hits
 
 
-def _batches(jobs: list[tuple[int, Job, str | None]], workers: int) -> list[list[tuple[int, Job, str | None]]]:
+def _batches(
+    jobs: list[tuple[int, Job, str | None]], workers: int
+) -> list[list[tuple[int, Job, str | None]]]:
     """Small batches (by bytes) so both cores stay busy to the end and progress moves."""
     size = max(1, min(32, len(jobs) // (workers * 8) or 1))
     return [jobs[i : i + size] for i in range(0, len(jobs), size)]
@@ -138,9 +145,9 @@ def run_analysis(
     measured: dict[str, ImportCost] = {}
     if measure_imports:
         clock = time.perf_counter()
-        externals = sorted({e.module for e in graph.externals})
-        measured = dict(measure_import_cost(externals, cwd=root))
-        costs = {name: cost.cumulative_us / 1000 for name, cost in measured.items() if not cost.error}
+        externals = sorted({e.module for e in graph.externals if e.kind is EdgeKind.IMPORT_TIME})
+        measured = dict(measure_import_cost(externals, cwd=root, sys_path=[str(root)]))
+        costs = {name: cost.cumulative_ms for name, cost in measured.items() if cost.ok}
         graph = build_graph(analyses, costs=costs)
         timings["measure_imports"] = time.perf_counter() - clock
 
@@ -167,6 +174,9 @@ def run_analysis(
         cache_hits=hits,
         files_seen=len(targets),
         slowest=tuple(
-            sorted(((r.path, round(r.seconds, 3)) for r in results if isinstance(r, Analyzed)), key=lambda t: -t[1])[:10]
+            sorted(
+                ((r.path, round(r.seconds, 3)) for r in results if isinstance(r, Analyzed)),
+                key=lambda t: -t[1],
+            )[:10]
         ),
     )
