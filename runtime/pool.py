@@ -66,6 +66,7 @@ _DEFAULT: Any = object()  # "use the pool's default timeout"
 _GRANT: Any = object()  # a waiter is allowed to create an object itself
 _CLOSED: Any = object()  # a waiter is told that the pool closed
 _STACK_LIMIT = 32
+_new = object.__new__
 
 
 def close_if_possible(obj: object) -> None:
@@ -94,7 +95,7 @@ class PoolStats:
     """A consistent snapshot of a pool's counters (taken under the pool lock).
 
     Gauges: ``size`` (objects that exist, in use or idle, including one being created), ``in_use``,
-    ``idle``, ``waiting``. Counters since creation (or since a fork): ``requests``, ``created``,
+    ``idle``, ``waiting``. Counters since creation (or since a fork): ``created``,
     ``destroyed``, ``timeouts``, ``errors`` (factory/validate/reset/destroy failures), ``leaked``,
     ``waits`` (checkouts that had to wait), ``wait_time_total``/``wait_time_max`` (seconds, by the
     pool's clock).
@@ -107,7 +108,6 @@ class PoolStats:
         "idle",
         "in_use",
         "leaked",
-        "requests",
         "size",
         "timeouts",
         "wait_time_max",
@@ -123,7 +123,6 @@ class PoolStats:
         in_use: int,
         idle: int,
         waiting: int,
-        requests: int,
         created: int,
         destroyed: int,
         timeouts: int,
@@ -137,7 +136,6 @@ class PoolStats:
         self.in_use = in_use
         self.idle = idle
         self.waiting = waiting
-        self.requests = requests
         self.created = created
         self.destroyed = destroyed
         self.timeouts = timeouts
@@ -163,7 +161,7 @@ class PoolStats:
 class _Slot:
     """One pooled object and its bookkeeping; lives as long as the object is pooled."""
 
-    __slots__ = ("created", "expires", "gen", "key", "obj", "out", "ref", "stack", "token")
+    __slots__ = ("created", "expires", "gen", "key", "obj", "out", "ref", "stack")
 
     def __init__(self, obj: Any, created: float, expires: float, gen: int) -> None:
         self.obj = obj  # strong reference while idle; None while checked out (if weakref-able)
@@ -172,8 +170,9 @@ class _Slot:
         self.expires = expires
         self.gen = gen
         self.key = id(obj)
-        self.out = False
-        self.token = 0  # incremented at each checkout: a lease can tell it was already returned
+        # False while pooled; True when checked out, or the _Lease holding it, so that a lease can
+        # tell that its object was returned (and maybe checked out again) inside its block.
+        self.out: object = False
         self.stack: tuple[tuple[str, int, str], ...] | None = None
 
 
@@ -240,7 +239,6 @@ class _PoolCore(Generic[_T]):
         "_gen",
         "_idle",
         "_idle_min",
-        "_in_use",
         "_jitter",
         "_leaked",
         "_leaked_count",
@@ -252,7 +250,6 @@ class _PoolCore(Generic[_T]):
         "_name",
         "_out",
         "_random",
-        "_requests",
         "_reset",
         "_shrink_at",
         "_size",
@@ -332,9 +329,7 @@ class _PoolCore(Generic[_T]):
         self._fast_get = self._fast_get and not self._track
         self._fast_put = self._max_lifetime is None and self._reset is None and not self._track
         self._size = 0
-        self._in_use = 0
         self._creating = False
-        self._requests = 0
         self._created = 0
         self._destroyed = 0
         self._timeouts = 0
@@ -367,10 +362,9 @@ class _PoolCore(Generic[_T]):
                 self._reap_leaked_locked()
             return PoolStats(
                 size=self._size,
-                in_use=self._in_use,
+                in_use=self._in_use(),
                 idle=len(self._idle),
                 waiting=len(self._waiters),
-                requests=self._requests,
                 created=self._created,
                 destroyed=self._destroyed,
                 timeouts=self._timeouts,
@@ -384,11 +378,16 @@ class _PoolCore(Generic[_T]):
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return (
-            f"<{type(self).__name__} {self._name!r} {state} size={self._size} in_use={self._in_use} "
+            f"<{type(self).__name__} {self._name!r} {state} size={self._size} in_use={self._in_use()} "
             f"idle={len(self._idle)} waiting={len(self._waiters)} max_size={self._max_size}>"
         )
 
     # -- bookkeeping shared by both flavours --------------------------------------------------------
+
+    def _in_use(self) -> int:
+        """Checked out, being validated, or handed to a waiter: whatever exists and is not idle
+        (derived rather than counted, so the fast paths have one counter less to maintain)."""
+        return self._size - len(self._idle) - self._creating
 
     def _new_slot(self, obj: Any) -> _Slot:
         now = self._clock()
@@ -439,7 +438,6 @@ class _PoolCore(Generic[_T]):
             if self._out.get(slot.key) is slot:
                 del self._out[slot.key]
             self._size -= 1
-            self._in_use -= 1
             self._leaked_count += 1
             self._grant_locked()
 
@@ -449,7 +447,6 @@ class _PoolCore(Generic[_T]):
         if slot.ref is not None:
             slot.obj = None
         slot.out = True
-        slot.token += 1
         if self._track:
             slot.stack = _capture_stack()
         self._out[slot.key] = slot
@@ -485,13 +482,11 @@ class _PoolCore(Generic[_T]):
             self._reap_leaked_locked()
         if discard or self._closed or (self._size > self._max_size and not self._waiters):
             self._forget_locked(slot)
-            self._in_use -= 1
             self._grant_locked()
             return True
         if self._waiters and self._wake_locked(slot):
             return False
         self._idle.append(slot)
-        self._in_use -= 1
         return False
 
     def _forget_locked(self, slot: _Slot) -> None:
@@ -548,7 +543,6 @@ class _PoolCore(Generic[_T]):
             if self._waiters and self._wake_locked(result):
                 return
             self._idle.append(result)
-            self._in_use -= 1
 
     def _timeout_error(self, timeout: float | None) -> PoolTimeout:
         return PoolTimeout(
@@ -624,13 +618,10 @@ class ObjectPool(_PoolCore[_T]):
         if idle and self._fast_get and not self._leaked:
             # Fast path (inlined _checkout_slot): an idle object and no rule to apply.
             slot = idle.pop()
-            self._in_use += 1
-            self._requests += 1
             obj = slot.obj
             if slot.ref is not None:
                 slot.obj = None
             slot.out = True
-            slot.token += 1
             self._out[slot.key] = slot
             lock.release()
             return obj  # type: ignore[no-any-return]
@@ -643,7 +634,6 @@ class ObjectPool(_PoolCore[_T]):
         deadline = None if timeout is None else time.monotonic() + timeout
         lock = self._lock
         lock.acquire()
-        self._requests += 1
         while True:
             # Lock held here.
             victims: list[_Slot] = []
@@ -661,7 +651,6 @@ class ObjectPool(_PoolCore[_T]):
                 result = self._idle.pop()
                 if len(self._idle) < self._idle_min:
                     self._idle_min = len(self._idle)
-                self._in_use += 1
                 lock.release()
             elif self._size < self._capacity and not self._creating:
                 self._size += 1
@@ -734,7 +723,6 @@ class ObjectPool(_PoolCore[_T]):
         with self._lock:
             self._creating = False
             self._created += 1
-            self._in_use += 1
             self._grant_locked()
         return slot
 
@@ -752,7 +740,6 @@ class ObjectPool(_PoolCore[_T]):
             with self._lock:
                 for slot in slots:
                     self._forget_locked(slot)
-                    self._in_use -= 1
                 self._grant_locked()
         for slot in slots:
             self._call_destroy(slot.obj)
@@ -792,7 +779,6 @@ class ObjectPool(_PoolCore[_T]):
             slot.obj = obj
             slot.out = False
             self._idle.append(slot)
-            self._in_use -= 1
             lock.release()
             return
         lock.release()
@@ -824,7 +810,11 @@ class ObjectPool(_PoolCore[_T]):
 
     def acquire(self, timeout: float | None = _DEFAULT) -> _Lease[_T]:
         """``with pool.acquire() as obj:`` checks out on entry and returns on exit."""
-        return _Lease(self, timeout)
+        lease: _Lease[_T] = _new(_Lease)  # no __init__ frame: this is on the fast path
+        lease._pool = self
+        lease._timeout = timeout
+        lease._slot = None
+        return lease
 
     # -- maintenance ----------------------------------------------------------------------------
 
@@ -840,7 +830,6 @@ class ObjectPool(_PoolCore[_T]):
             slot = self._create_slot()
             made += 1
             with self._lock:
-                self._in_use -= 1
                 self._idle.insert(0, slot)
 
     def maintain(self) -> int:
@@ -886,25 +875,37 @@ class ObjectPool(_PoolCore[_T]):
 class _Lease(Generic[_T]):
     """Context manager returned by ``ObjectPool.acquire()``."""
 
-    __slots__ = ("_obj", "_pool", "_slot", "_timeout", "_token")
+    __slots__ = ("_obj", "_pool", "_slot", "_timeout")
+    _pool: ObjectPool[_T]
+    _timeout: float | None
+    _slot: _Slot | None
     _obj: Any
-    _token: int
 
-    def __init__(self, pool: ObjectPool[_T], timeout: float | None) -> None:
-        self._pool = pool
-        self._timeout = timeout
-        self._slot: _Slot | None = None
+    # The fast paths of ObjectPool.get/put are inlined here: two Python calls are ~20% of the cost.
 
     def __enter__(self) -> _T:
         if self._slot is not None:
             raise RuntimeError("this lease is already in use; call pool.acquire() again")
         pool = self._pool
-        obj = pool.get(self._timeout)
-        slot = pool._out[id(obj)]
-        self._obj = obj
+        lock = pool._lock
+        lock.acquire()
+        idle = pool._idle
+        if idle and pool._fast_get and not pool._leaked:
+            slot = idle.pop()
+            obj = slot.obj
+            if slot.ref is not None:
+                slot.obj = None
+            slot.out = self  # lets __exit__ tell whether it still holds this checkout
+            pool._out[slot.key] = slot
+            lock.release()
+        else:
+            lock.release()
+            slot = pool._get_slot(self._timeout)
+            obj = pool._checkout_slot(slot)
+            slot.out = self
         self._slot = slot
-        self._token = slot.token
-        return obj
+        self._obj = obj
+        return obj  # type: ignore[no-any-return]
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -912,9 +913,25 @@ class _Lease(Generic[_T]):
         slot = self._slot
         obj = self._obj
         self._slot = self._obj = None
-        # Skip if the block already returned or discarded it (and maybe someone re-acquired it).
-        if slot is not None and slot.out and slot.token == self._token:
-            self._pool.put(obj)
+        if slot is None or slot.out is not self:
+            return  # the block already returned or discarded it (someone may hold it now)
+        pool = self._pool
+        lock = pool._lock
+        lock.acquire()
+        if (
+            pool._fast_put
+            and not pool._waiters
+            and not pool._leaked
+            and pool._size <= pool._max_size
+            and pool._out.pop(slot.key, None) is slot  # not after a fork: put() deals with that
+        ):
+            slot.obj = obj
+            slot.out = False
+            pool._idle.append(slot)
+            lock.release()
+            return
+        lock.release()
+        pool.put(obj)
 
 
 # --------------------------------------------------------------------------------------------
@@ -979,7 +996,6 @@ class AsyncObjectPool(_PoolCore[_T]):
     async def _get_slot(self, timeout: float | None) -> _Slot:
         if timeout is _DEFAULT:
             timeout = self._timeout
-        self._requests += 1
         deadline: float | None = None
         while True:
             if self._leaked:
@@ -996,7 +1012,6 @@ class AsyncObjectPool(_PoolCore[_T]):
                 result = self._idle.pop()
                 if len(self._idle) < self._idle_min:
                     self._idle_min = len(self._idle)
-                self._in_use += 1
             elif self._size < self._capacity and not self._creating:
                 self._size += 1
                 self._creating = True
@@ -1013,7 +1028,6 @@ class AsyncObjectPool(_PoolCore[_T]):
             if not self._expired(result) and await self._is_valid(result):
                 return result  # type: ignore[no-any-return]
             self._forget_locked(result)
-            self._in_use -= 1
             self._grant_locked()
             await self._call_destroy(result.obj)
             result.obj = None
@@ -1077,7 +1091,6 @@ class AsyncObjectPool(_PoolCore[_T]):
         slot = self._new_slot(obj)
         self._creating = False
         self._created += 1
-        self._in_use += 1
         self._grant_locked()
         return slot
 
@@ -1151,7 +1164,6 @@ class AsyncObjectPool(_PoolCore[_T]):
             self._creating = True
             slot = await self._create_slot()
             made += 1
-            self._in_use -= 1
             self._idle.insert(0, slot)
         return made
 
@@ -1200,9 +1212,8 @@ def _loop_time() -> float:
 class _AsyncLease(Generic[_T]):
     """Async context manager returned by ``AsyncObjectPool.acquire()``."""
 
-    __slots__ = ("_obj", "_pool", "_slot", "_timeout", "_token")
+    __slots__ = ("_obj", "_pool", "_slot", "_timeout")
     _obj: Any
-    _token: int
 
     def __init__(self, pool: AsyncObjectPool[_T], timeout: float | None) -> None:
         self._pool = pool
@@ -1215,8 +1226,8 @@ class _AsyncLease(Generic[_T]):
         pool = self._pool
         slot = await pool._get_slot(self._timeout)
         self._obj = obj = pool._checkout_slot(slot)
+        slot.out = self  # so that __aexit__ can tell whether it still holds this checkout
         self._slot = slot
-        self._token = slot.token
         return obj  # type: ignore[no-any-return]
 
     async def __aexit__(
@@ -1225,12 +1236,6 @@ class _AsyncLease(Generic[_T]):
         slot = self._slot
         obj = self._obj
         self._slot = self._obj = None
-        if slot is None or not slot.out or slot.token != self._token:
-            return
-        pool = self._pool
-        if pool._out.get(slot.key) is slot:
-            del pool._out[slot.key]
-        if slot.gen != pool._gen:
-            _FORK_ORPHANS.append(obj)
-            return
-        await pool._return(slot, obj, False)
+        # Skip if the block already returned or discarded it (and maybe someone re-acquired it).
+        if slot is not None and slot.out is self:
+            await self._pool.put(obj)
