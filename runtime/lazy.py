@@ -383,9 +383,18 @@ class LazyObject:
     """
 
     __slots__ = ("__weakref__", "_codeopt_lazy")
+    _codeopt_lazy: _AttrState
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
-        return _lookup(_ATTR_SLOT.__get__(self))(*args, **kwargs)
+        state = self._codeopt_lazy  # the slot, read directly: this is the hot path
+        module = state.target
+        if module is _UNSET:
+            return _lookup(state)(*args, **kwargs)
+        try:
+            target = getattr(module, state.attr)
+        except AttributeError:
+            target = _lookup(state)  # submodule fallback, or the LazyImportError
+        return target(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(_lookup(_ATTR_SLOT.__get__(self)), name)
