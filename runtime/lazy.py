@@ -22,9 +22,9 @@ Design decisions (see docs/runtime/lazy.md for the user-facing version):
   target needs a module that thread is importing, waiting would deadlock without importlib's deadlock
   detector seeing it. Such a thread calls ``import_module`` directly and lets importlib arbitrate.
 * After the import, the proxy's ``__dict__`` *is* the real module's ``__dict__`` and its class is
-  swapped for one without ``__getattr__``: attribute reads are plain instance-dict hits (~1.2x a
-  module attribute), ``setattr``/``delattr`` (``mock.patch``) write to the real module, and values the
-  module rebinds later are seen live. A ``types.ModuleType`` subclass cannot do this (its
+  swapped for one without ``__getattr__``: attribute reads are plain instance-dict hits (as fast as
+  a module attribute), ``setattr``/``delattr`` (``mock.patch``) write to the real module, and values
+  the module rebinds later are seen live. A ``types.ModuleType`` subclass cannot do this (its
   ``__dict__`` is read-only and misses cost an AttributeError each time on 3.11), so the proxy is not
   a ModuleType: ``isinstance(proxy, types.ModuleType)`` is False; use ``resolve()`` when you need it.
 * Typing/threading are not imported at run time: this module is imported at start-up by every
