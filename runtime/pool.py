@@ -522,13 +522,22 @@ class _PoolCore(Generic[_T]):
                 self._forget_locked(slot)
         return victims
 
+    def _store_filled_locked(self, slot: _Slot) -> None:
+        """A slot made by fill(): to a waiter if any, else to the bottom of the idle stack."""
+        if not (self._waiters and self._wake_locked(slot)):
+            self._idle.insert(0, slot)
+
     def _reset_after_fork(self) -> None:
         """In a forked child: forget the parent's objects without closing them; start afresh."""
         _FORK_ORPHANS.extend(slot.obj for slot in self._idle)
         self._fork_out.update(self._out)
         self._out = {}
         self._gen += 1
+        closed = self._closed
         self._init_state()
+        if closed:  # a pool closed in the parent stays closed
+            self._closed = True
+            self._fast_get = self._fast_put = False
 
     def _wake_locked(self, result: Any) -> bool:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -830,7 +839,7 @@ class ObjectPool(_PoolCore[_T]):
             slot = self._create_slot()
             made += 1
             with self._lock:
-                self._idle.insert(0, slot)
+                self._store_filled_locked(slot)
 
     def maintain(self) -> int:
         """Apply lifetime and idle rules now (the pool otherwise does so when used).
@@ -1164,7 +1173,7 @@ class AsyncObjectPool(_PoolCore[_T]):
             self._creating = True
             slot = await self._create_slot()
             made += 1
-            self._idle.insert(0, slot)
+            self._store_filled_locked(slot)
         return made
 
     async def maintain(self) -> int:

@@ -528,6 +528,8 @@ def test_forked_child_never_receives_a_parent_object() -> None:
     lease = pool.acquire()
     leased = lease.__enter__()
     pool.put(idle)
+    closed_pool = ObjectPool(Resource, max_size=1, timeout=0)
+    closed_pool.close()
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
@@ -541,6 +543,10 @@ def test_forked_child_never_receives_a_parent_object() -> None:
             result["held_closed"] = held.closed or leased.closed
             result["idle_closed"] = idle.closed
             result["after_put"] = pool.stats().as_dict()
+            try:
+                closed_pool.get()
+            except PoolClosed:
+                result["closed_stays_closed"] = True
         except BaseException as exc:
             result["error"] = repr(exc)
         os.write(write_end, json.dumps(result).encode())
@@ -554,6 +560,7 @@ def test_forked_child_never_receives_a_parent_object() -> None:
     assert result["stats"]["created"] == 1 and result["stats"]["size"] == 1
     assert result["held_closed"] is False and result["idle_closed"] is False
     assert result["after_put"]["idle"] == 0
+    assert result.get("closed_stays_closed") is True
     # The parent pool is untouched.
     assert pool.get() is idle
     pool.put(held)
