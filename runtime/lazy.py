@@ -333,7 +333,9 @@ def lazy_import(name: str, *, bind: str = "module", package: str | None = None) 
     _STATE_SLOT.__set__(proxy, state)
     existing = sys.modules.get(absolute)
     if existing is not None and not _initializing(existing):
-        _publish_module(proxy, state, sys.modules[top] if top is not None else existing)
+        bound = existing if top is None else sys.modules.get(top)
+        if bound is not None:
+            _publish_module(proxy, state, bound)
     return _as_module(proxy)
 
 
