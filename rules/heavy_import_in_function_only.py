@@ -225,14 +225,18 @@ class HeavyImportInFunctionOnly(Rule):
 
     def check_project(self, project: ProjectAnalysis) -> Iterator[Finding]:
         loaded = _ImportTimeClosure(project)
+        internal = project.by_module()
         for file in project.files:
-            yield from self._check(file, project, loaded)
+            yield from self._check(file, project, loaded, internal)
 
     def _check(
-        self, file: FileAnalysis, project: ProjectAnalysis, loaded: _ImportTimeClosure
+        self,
+        file: FileAnalysis,
+        project: ProjectAnalysis,
+        loaded: _ImportTimeClosure,
+        internal: Mapping[str, FileAnalysis],
     ) -> Iterator[Finding]:
         facts = file.facts
-        internal = project.by_module()
         never_lazy: tuple[str, ...] = self.option("never-lazy")
         for (lineno, module), bindings in sorted(facts.import_statements().items()):
             if not module or module.startswith(".") or module in internal:
@@ -243,10 +247,12 @@ class HeavyImportInFunctionOnly(Rule):
             if optional and not self.option("report-optional"):
                 continue
             target = _cost_module(bindings[0])
-            if _loaded_elsewhere(target, facts.imports, lineno) or target in loaded.without(file, lineno):
+            if _loaded_elsewhere(target, facts.imports, lineno):
                 continue
             cost, how = _cost(project, target)
             if cost < self.option("min-cost-ms"):
+                continue
+            if loaded.loads(file, lineno, target):  # the costliest check last
                 continue
             yield self._finding(file, bindings, target, cost, how, optional)
 
@@ -383,33 +389,59 @@ def _optional_proposal(binding: ImportBinding, target: str, functions: list[str]
 
 
 class _ImportTimeClosure:
-    """What importing a module loads at import time, through project modules (transitively)."""
+    """What importing a module loads at import time, through project modules (transitively).
+
+    The closure of every project module is computed once and shared, so checking one import of one
+    file is a union of memoised sets, not a walk of the whole project.
+    """
 
     def __init__(self, project: ProjectAnalysis) -> None:
         self.by_module: Mapping[str, FileAnalysis] = project.by_module()
+        self._memo: dict[tuple[str, str], frozenset[str]] = {}
 
-    def without(self, file: FileAnalysis, lineno: int) -> set[str]:
-        """Modules loaded when ``file`` is imported, leaving out the import at ``lineno``."""
+    def closure(self, module: str, skip: str = "") -> frozenset[str]:
+        """``module`` and everything importing it loads at import time, not walking through ``skip``."""
+        key = (module, skip)
+        known = self._memo.get(key)
+        if known is not None:
+            return known
         seen: set[str] = set()
-        queue: deque[str] = deque()
-        parts = file.module.split(".") if file.module else []
-        for depth in range(1, len(parts)):
-            queue.append(".".join(parts[:depth]))  # parent packages run first
-        for record in file.imports:
-            if record.kind is EdgeKind.IMPORT_TIME and record.lineno != lineno:
-                queue.extend(_loaded_by(record.target, record.names))
+        queue: deque[str] = deque([module])
         while queue:
             name = queue.popleft()
             if name in seen:
                 continue
             seen.add(name)
+            done = self._memo.get((name, "")) if name != module else None
+            if done is not None and (not skip or skip not in done):
+                seen |= done  # everything reachable from there is reachable from here
+                continue
             other = self.by_module.get(name)
-            if other is None or other is file:
+            if other is None or name == skip:
                 continue
             for record in other.imports:
                 if record.kind is EdgeKind.IMPORT_TIME:
                     queue.extend(_loaded_by(record.target, record.names))
-        return seen
+        result = frozenset(seen)
+        self._memo[key] = result
+        return result
+
+    def loads(self, file: FileAnalysis, lineno: int, target: str) -> bool:
+        """Does importing ``file`` load ``target`` anyway, without the import at ``lineno``?"""
+        parts = file.module.split(".") if file.module else []
+        starts = [".".join(parts[:depth]) for depth in range(1, len(parts))]  # parent packages run first
+        for record in file.imports:
+            if record.kind is EdgeKind.IMPORT_TIME and record.lineno != lineno:
+                starts.extend(_loaded_by(record.target, record.names))
+        for start in starts:
+            if start == target:
+                return True
+            if start == file.module or start not in self.by_module or target not in self.closure(start):
+                continue
+            # a cycle back into this file would count the very import we are judging: walk around it
+            if file.module not in self.closure(start) or target in self.closure(start, skip=file.module):
+                return True
+        return False
 
 
 def _loaded_by(target: str, imported: tuple[str, ...]) -> list[str]:
