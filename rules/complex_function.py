@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from codeopt_rules._text import code, names
-
 from codeopt.analysis.facts import Block, FunctionShape
 from codeopt.analysis.model import FileAnalysis, FunctionMetrics
 from codeopt.rules.base import Finding, Invalid, Option, Rule, Severity, Valid
+from codeopt_rules._text import code, names
 
 
 def _branchy(name: str, branches: int) -> str:

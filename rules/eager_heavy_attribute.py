@@ -6,13 +6,12 @@ import re
 import sys
 from collections.abc import Iterator
 
-from codeopt_rules._text import code, names
-
 from codeopt.analysis.facts import EagerAttribute
 from codeopt.analysis.import_cost import estimate_import_cost, is_stdlib
 from codeopt.analysis.model import FileAnalysis
 from codeopt.analysis.project import ProjectAnalysis
 from codeopt.rules.base import Finding, Invalid, Option, Rule, Severity, Valid
+from codeopt_rules._text import code, names
 
 # Constructors that do I/O, start processes or threads, or build TLS contexts: the cost (or the held
 # resource) is real whether or not the attribute is ever used. Cheap constructors (re.compile,

@@ -6,11 +6,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from codeopt_rules._text import code, names
-
 from codeopt.analysis.facts import ResourceCreation
 from codeopt.analysis.model import FileAnalysis
 from codeopt.rules.base import Finding, Invalid, Option, Rule, Severity, Valid
+from codeopt_rules._text import code, names
 
 
 @dataclass(frozen=True)

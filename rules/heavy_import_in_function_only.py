@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Mapping
 
-from codeopt_rules._text import code, matches_module, names, plural
-
 from codeopt.analysis.facts import ImportBinding, UseRole
 from codeopt.analysis.import_cost import estimate_import_cost
 from codeopt.analysis.model import EdgeKind, FileAnalysis
 from codeopt.analysis.project import ProjectAnalysis
 from codeopt.rules.base import Finding, Invalid, Option, Rule, Severity, Valid
+from codeopt_rules._text import code, matches_module, names, plural
 
 # Modules imported for what importing them does (registering listeners, patching the stdlib,
 # installing input hooks, codecs): deferring them changes behaviour, not just timing.

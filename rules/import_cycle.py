@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from codeopt_rules._text import names
-
 from codeopt.analysis.facts import ImportBinding, UseContext
 from codeopt.analysis.graph import CycleBreaker, ImportCycle
 from codeopt.analysis.model import FileAnalysis
 from codeopt.analysis.project import ProjectAnalysis
 from codeopt.rules.base import Finding, Invalid, Rule, Severity, Valid
+from codeopt_rules._text import names
 
 _ANNOTATION_ONLY = frozenset(
     {UseContext.ANNOTATION, UseContext.DEFERRED_ANNOTATION, UseContext.TYPE_CHECKING}

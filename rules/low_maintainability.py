@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from codeopt_rules._text import basename, num
-
 from codeopt.analysis.model import FileAnalysis
 from codeopt.rules.base import Finding, Invalid, Option, Rule, Severity, Valid
+from codeopt_rules._text import basename, num
 
 
 def _dense(functions: int) -> str:

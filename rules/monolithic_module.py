@@ -6,10 +6,9 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
-from codeopt_rules._text import basename, num
-
 from codeopt.analysis.model import Cohesion, FileAnalysis
 from codeopt.rules.base import Finding, Invalid, Option, Rule, Severity, Valid
+from codeopt_rules._text import basename, num
 
 SEED = 0  # Louvain is randomised: a fixed seed gives the same groups on every run
 # words that name no responsibility: never a group's label

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from codeopt_rules.monolithic_module import _generated_monolith, group_label
-
 from codeopt.rules.registry import discover_rules
 from codeopt.testing import run_rule
+from codeopt_rules.monolithic_module import _generated_monolith, group_label
 
 MONOLITH, COMPLEX, LOW_MI = (discover_rules()[i] for i in ("CO101", "CO102", "CO103"))
 
