@@ -38,8 +38,8 @@ class Halstead:
 
     h1: int  # distinct operators
     h2: int  # distinct operands
-    N1: int  # total operators  # noqa: N815
-    N2: int  # total operands  # noqa: N815
+    N1: int  # total operators
+    N2: int  # total operands
 
     @property
     def vocabulary(self) -> int:

@@ -12,7 +12,10 @@ from codeopt.rules.base import Rule
 def rules_table(rules: Mapping[str, type[Rule]], *, markdown: bool = False) -> str:
     if markdown:
         lines = ["| Id | Name | Severity | Fix | What it does |", "|---|---|---|---|---|"]
-        lines += [f"| {r.id} | `{r.name}` | {r.severity.value} | {r.fix or ''} | {r.summary} |" for r in rules.values()]
+        lines += [
+            f"| {r.id} | `{r.name}` | {r.severity.value} | {r.fix or ''} | {r.summary} |"
+            for r in rules.values()
+        ]
         return "\n".join(lines)
     name_width = max((len(r.name) for r in rules.values()), default=4)
     lines = [f"{'id':<6} {'name':<{name_width}} {'severity':<8} what it does"]
@@ -34,7 +37,9 @@ def rules_json(rules: Mapping[str, type[Rule]]) -> str:
             "use_instead": r.use_instead,
             "fix_safety": r.fix_safety,
             "fix": r.fix,
-            "options": [{"name": o.name, "default": o.default, "description": o.description} for o in r.options],
+            "options": [
+                {"name": o.name, "default": o.default, "description": o.description} for o in r.options
+            ],
         }
         for r in rules.values()
     ]
