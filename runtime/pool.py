@@ -414,8 +414,8 @@ class _PoolCore(Generic[_T]):
         """Weakref callback: a checked-out object died. May run in any thread, in the middle of
         anything (even inside our own locked sections, via the cyclic GC), so it only records."""
         slot = ref.slot
-        if not slot.out or slot.gen != self._gen:
-            return
+        if not slot.out or slot.gen != self._gen or self._closed:
+            return  # a closed pool no longer cares: its in-use objects are the holders' business
         self._leaked.append(slot)
         if slot.stack is not None:
             where = "acquired at (most recent call last):\n" + _format_stack(slot.stack)

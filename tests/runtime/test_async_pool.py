@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+
 from codeopt_runtime.errors import PoolClosed, PoolTimeout
 from codeopt_runtime.pool import AsyncObjectPool
 
@@ -78,6 +79,7 @@ def test_get_put_and_lifo_reuse() -> None:
             assert conn is a
         stats = pool.stats()
         assert (stats.size, stats.in_use, stats.idle, stats.created) == (2, 1, 1, 2)
+        await pool.close()  # objects still out at the end of a test would be reported as leaks
 
     run(main)
 
@@ -143,7 +145,8 @@ def test_cancelled_waiter_does_not_leak_a_slot() -> None:
             await task
         assert pool.stats().waiting == 0
         await pool.put(held)
-        assert await pool.get(timeout=0) is held
+        async with pool.acquire(timeout=0) as again:
+            assert again is held
 
     run(main)
 
@@ -160,7 +163,8 @@ def test_waiter_cancelled_right_after_being_handed_an_object_gives_it_back() -> 
             await task
         stats = pool.stats()
         assert (stats.in_use, stats.idle, stats.size, stats.waiting) == (0, 1, 1, 0)
-        assert await pool.get(timeout=0) is held
+        async with pool.acquire(timeout=0) as again:
+            assert again is held
 
     run(main)
 
@@ -218,6 +222,7 @@ def test_grows_one_at_a_time_while_tasks_wait() -> None:
         conns = await asyncio.gather(*(pool.get() for _ in range(4)))
         assert most == 1
         assert len({id(conn) for conn in conns}) == 4
+        await pool.close()
 
     run(main)
 
@@ -238,6 +243,7 @@ def test_async_and_sync_callbacks_validate_reset_destroy() -> None:
         a.broken = True
         b = await pool.get()
         assert b is not a and a.closed
+        await pool.put(b)
 
         async def failing_reset(conn: Conn) -> None:
             raise RuntimeError("rollback failed")
@@ -321,7 +327,8 @@ def test_leak_is_reported_and_capacity_returned() -> None:
             await leak()
             gc.collect()
         assert pool.stats().leaked == 1
-        assert isinstance(await pool.get(), Conn)
+        async with pool.acquire() as conn:
+            assert isinstance(conn, Conn)
 
     run(main)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+
 from codeopt_runtime import lazy
 from codeopt_runtime.errors import LazyImportError, RuntimeLibError
 from codeopt_runtime.lazy import (
@@ -75,7 +76,8 @@ def modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Modules:
 
 
 COUNTING = """
-open(COUNTER, "a").write("{tag} ")
+with open(COUNTER, "a") as log:
+    log.write("{tag} ")
 VALUE = 42
 def value():
     return "real"
@@ -413,7 +415,8 @@ def test_eager_switch_off_values(monkeypatch: pytest.MonkeyPatch, value: str) ->
 
 SLOW = """
 import time
-open(COUNTER, "a").write("{tag} ")
+with open(COUNTER, "a") as log:
+    log.write("{tag} ")
 time.sleep(0.05)  # widen the window in which other threads race for the first access
 FIRST = "first"
 time.sleep(0.05)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from codeopt_runtime.errors import PoolClosed, PoolError, PoolTimeout, RuntimeLibError
 from codeopt_runtime.pool import ObjectPool, PoolStats
 
@@ -77,6 +78,7 @@ def test_get_put_reuses_the_most_recently_returned_object_lifo() -> None:
     assert pool.get() is b
     stats = pool.stats()
     assert (stats.size, stats.in_use, stats.idle, stats.created) == (3, 2, 1, 3)
+    pool.close()  # objects still checked out at the end of a test would be reported as leaks
 
 
 def test_acquire_context_manager_returns_the_object_even_on_error() -> None:
@@ -87,7 +89,8 @@ def test_acquire_context_manager_returns_the_object_even_on_error() -> None:
         assert second is first
         1 / 0  # noqa: B018
     assert pool.stats().in_use == 0
-    assert pool.get() is first
+    with pool.acquire() as again:
+        assert again is first
 
 
 def test_lease_cannot_be_entered_twice() -> None:
@@ -171,6 +174,7 @@ def test_overflow_objects_are_destroyed_when_returned() -> None:
     assert pool.stats().size == 2
     pool.put(objs[0])
     assert not objs[0].closed and pool.stats().idle == 1
+    pool.close()
 
 
 def test_waiter_receives_the_returned_object_in_fifo_order() -> None:
@@ -197,6 +201,7 @@ def test_waiter_receives_the_returned_object_in_fifo_order() -> None:
     stats = pool.stats()
     assert stats.waits == 2 and stats.wait_time_total > 0 and stats.wait_time_max > 0
     assert stats.created == 1
+    pool.close()
 
 
 def test_grows_one_object_at_a_time_while_callers_wait() -> None:
@@ -230,6 +235,7 @@ def test_grows_one_object_at_a_time_while_callers_wait() -> None:
     assert most == 1  # psycopg_pool's rule: never several creations at once
     assert len({id(obj) for obj in got}) == 4
     assert pool.stats().created == 4
+    pool.close()
 
 
 def test_factory_failure_propagates_and_frees_the_reservation() -> None:
@@ -247,7 +253,8 @@ def test_factory_failure_propagates_and_frees_the_reservation() -> None:
         pool.get()
     stats = pool.stats()
     assert (stats.size, stats.errors, stats.in_use) == (0, 1, 0)
-    assert isinstance(pool.get(), Resource)
+    with pool.acquire() as obj:
+        assert isinstance(obj, Resource)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,6 +270,7 @@ def test_validate_discards_and_replaces_broken_objects() -> None:
     assert b is not a and a.closed
     stats = pool.stats()
     assert (stats.destroyed, stats.created, stats.size) == (1, 2, 1)
+    pool.put(b)
 
 
 def test_validate_raising_counts_as_invalid() -> None:
@@ -275,7 +283,8 @@ def test_validate_raising_counts_as_invalid() -> None:
     a = pool.get()
     pool.put(a)
     a.broken = True
-    assert pool.get() is not a
+    with pool.acquire() as b:
+        assert b is not a
     assert pool.stats().errors == 1
 
 
@@ -295,7 +304,8 @@ def test_reset_runs_on_return_and_a_failing_reset_destroys_the_object() -> None:
     assert a.closed
     stats = pool.stats()
     assert (stats.errors, stats.size, stats.destroyed) == (1, 0, 1)
-    assert pool.get() is not a
+    with pool.acquire() as b:
+        assert b is not a
 
 
 def test_custom_destroy_and_destroy_errors_are_counted() -> None:
@@ -346,7 +356,8 @@ def test_unweakrefable_objects_are_pooled() -> None:
     a = pool.get()
     a.append(1)
     pool.put(a)
-    assert pool.get() is a
+    with pool.acquire() as again:
+        assert again is a
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,6 +380,7 @@ def test_max_lifetime_replaces_expired_objects_on_checkout_and_return() -> None:
     c = pool.get()  # expired while idle: destroyed on checkout
     assert c is not b and b.closed
     assert pool.stats().destroyed == 2
+    pool.put(c)
 
 
 def test_lifetime_jitter_spreads_expiry_below_max_lifetime() -> None:
@@ -492,7 +504,8 @@ def test_leaked_object_warns_with_acquiring_stack_and_frees_its_place() -> None:
     assert "acquired at" in message and "in leak" in message and __file__ in message
     stats = pool.stats()
     assert (stats.leaked, stats.size, stats.in_use) == (1, 0, 0)
-    assert isinstance(pool.get(), Resource)  # capacity came back
+    with pool.acquire() as obj:  # capacity came back
+        assert isinstance(obj, Resource)
 
 
 def test_leak_warning_without_tracking_gives_a_hint_and_no_stack() -> None:
@@ -503,16 +516,28 @@ def test_leak_warning_without_tracking_gives_a_hint_and_no_stack() -> None:
     assert "acquired at" not in str(record[0].message)
 
 
+def test_a_closed_pool_does_not_report_leaks() -> None:
+    pool = make_pool(max_size=1)
+    obj = pool.get()
+    pool.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del obj
+        gc.collect()
+    assert [w for w in caught if w.category is ResourceWarning] == []
+    assert pool.stats().leaked == 0
+
+
 def test_returned_and_destroyed_objects_never_warn() -> None:
     pool = make_pool(max_size=2, track_leaks=True)
     a, b = pool.get(), pool.get()
     pool.put(a)
     pool.discard(b)
-    del a, b
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ResourceWarning)
-        pool.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del a, b
         gc.collect()
+    assert [w for w in caught if w.category is ResourceWarning] == []
     assert pool.stats().leaked == 0
 
 
@@ -566,6 +591,7 @@ def test_forked_child_never_receives_a_parent_object() -> None:
     pool.put(held)
     lease.__exit__(None, None, None)
     assert pool.stats().idle == 2
+    pool.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -647,4 +673,5 @@ def test_timeouts_under_contention_leave_no_waiter_behind() -> None:
     stats = pool.stats()
     assert (stats.waiting, stats.timeouts, stats.in_use) == (0, 16, 1)
     pool.put(held)
-    assert pool.get() is held
+    with pool.acquire() as again:
+        assert again is held

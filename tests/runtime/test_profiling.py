@@ -9,6 +9,7 @@ import types
 from collections.abc import Iterator
 
 import pytest
+
 from codeopt_runtime import profiling
 from codeopt_runtime.profiling import (
     AllocationDelta,
