@@ -15,7 +15,8 @@ def analyze_source(source: SourceFile) -> FileAnalysis:
     tree = source.ast_tree  # parse once; every analysis below reads this tree
     metrics = measure(source)
     notes = tuple(
-        Note("lowered", f"newer syntax analysed through an equivalent: {feature}") for feature in source.lowered
+        Note("lowered", f"newer syntax analysed through an equivalent: {feature}")
+        for feature in source.lowered
     )
     return FileAnalysis(
         path=source.display,

@@ -28,7 +28,10 @@ def find_suppressions(text: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
 
 
 def is_suppressed(
-    suppressions: tuple[tuple[int, tuple[str, ...]], ...], rule_id: str, line: int, end_line: int | None = None
+    suppressions: tuple[tuple[int, tuple[str, ...]], ...],
+    rule_id: str,
+    line: int,
+    end_line: int | None = None,
 ) -> bool:
     """A finding is suppressed by a marker on its first or last line, or a file-wide marker."""
     lines = {FILE_LINE, line} | ({end_line} if end_line else set())

@@ -87,6 +87,8 @@ def run_jobs(jobs: list[Job]) -> list[FileResult]:
     for job in jobs:
         try:
             results.append(run_job(job))
-        except Exception as exc:  # a bug in an analysis must not stop the run  # noqa: BLE001
-            results.append(Failed(job.display, f"internal error ({type(exc).__name__}: {exc}); please report"))
+        except Exception as exc:  # a bug in an analysis must not stop the run
+            results.append(
+                Failed(job.display, f"internal error ({type(exc).__name__}: {exc}); please report")
+            )
     return results

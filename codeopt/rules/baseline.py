@@ -45,7 +45,11 @@ def load_baseline(path: Path) -> Counter[str]:
         raise BaselineError("baseline file does not exist (create it with --update-baseline)", path) from None
     except (OSError, ValueError) as exc:
         raise BaselineError(f"cannot read baseline: {exc}", path) from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("fingerprints"), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != FORMAT
+        or not isinstance(data.get("fingerprints"), dict)
+    ):
         raise BaselineError(f"not a {FORMAT} file", path)
     return Counter({str(k): int(v) for k, v in data["fingerprints"].items()})
 

@@ -17,7 +17,9 @@ def rules_in_module(module: ModuleType) -> list[type[Rule]]:
     return [
         obj
         for obj in vars(module).values()
-        if isinstance(obj, type) and issubclass(obj, Rule) and obj.__module__ == module.__name__
+        if isinstance(obj, type)
+        and issubclass(obj, Rule)
+        and obj.__module__ == module.__name__
         and not obj.__dict__.get("abstract", False)
     ]
 
@@ -33,9 +35,13 @@ def discover_rules(package: str = BUILTIN_PACKAGE) -> dict[str, type[Rule]]:
         module = importlib.import_module(f"{package}.{info.name}")
         classes = rules_in_module(module)
         if len(classes) != 1:
-            raise RuleError(f"{module.__name__}: a rule module defines exactly one rule, found {len(classes)}")
+            raise RuleError(
+                f"{module.__name__}: a rule module defines exactly one rule, found {len(classes)}"
+            )
         rule = classes[0]
         if rule.id in found:
-            raise RuleError(f"{module.__name__}: rule id {rule.id} is also used by {found[rule.id].__module__}")
+            raise RuleError(
+                f"{module.__name__}: rule id {rule.id} is also used by {found[rule.id].__module__}"
+            )
         found[rule.id] = rule
     return dict(sorted(found.items()))
