@@ -98,7 +98,7 @@ class UseRole(StrEnum):
     EXPORT = "export"  # a string in __all__
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NameUse:
     """One read of a module-level name."""
 
@@ -109,7 +109,7 @@ class NameUse:
     scope: str = ""  # qualname of the function the use is in ("" outside functions)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ImportBinding:
     """A name bound by a module-level import statement, with every use of that name in the module.
 
@@ -179,7 +179,7 @@ class ImportBinding:
         return bool(self.uses) and not self.import_time_uses and UseContext.FUNCTION_BODY in self.contexts
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ResourceCreation:
     """A call in a function body, to an imported callee, whose result is kept (variable or ``with``).
 
@@ -227,7 +227,7 @@ class ResourceCreation:
         return self.returned or bool(self.returned_derived) or bool(self.escapes)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class EagerAttribute:
     """``self.name = <expression with a call>`` in ``__init__`` (or ``__post_init__``)."""
 
@@ -253,7 +253,7 @@ class EagerAttribute:
     bases: tuple[str, ...]  # base classes as written
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Block:
     """A compound statement inside a function: the candidate for an extract-function proposal."""
 
@@ -268,7 +268,7 @@ class Block:
     exits: tuple[str, ...] = ()  # "return", "break", "continue", "yield": make extraction harder
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FunctionShape:
     """Where a function's complexity lives."""
 

@@ -1,8 +1,12 @@
 """Frozen, picklable results of the per-file analyses.
 
 They cross process boundaries (worker -> parent) and live in the on-disk cache, so they hold plain
-data only: no AST nodes, no open files. Field names are part of the JSON schema (see
-``codeopt/report/json_schema.py``); add fields, never rename them within a schema version.
+data only: no AST nodes, no open files. They are deliberately not ``slots=True``: a frozen slotted
+dataclass unpickles through a Python ``__setstate__`` (5x slower on a warm run over Django + the
+stdlib), while a plain one unpickles with a C-level ``__dict__`` update.
+
+Field names are part of the JSON schema (docs/json-output.md); add fields, never rename them within
+a schema version.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from enum import Enum
 from codeopt.analysis.facts import ModuleFacts
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RawMetrics:
     """Line counts, as radon defines them (see docs/metrics.md).
 
@@ -32,7 +36,7 @@ class RawMetrics:
     blank: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Halstead:
     """Halstead counts; derived measures are properties so they never disagree with the counts."""
 
@@ -79,7 +83,7 @@ class FunctionKind(str, Enum):
     NESTED = "nested"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FunctionMetrics:
     """One function or method, nested ones included (qualname shows the nesting)."""
 
@@ -95,7 +99,7 @@ class FunctionMetrics:
     halstead: Halstead
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ClassMetrics:
     name: str
     lineno: int
@@ -105,7 +109,7 @@ class ClassMetrics:
     qualname: str = ""  # e.g. "Outer.Inner" or "factory.<locals>.Local"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Cohesion:
     """LCOM4 over the module's top-level definitions (units).
 
@@ -120,7 +124,7 @@ class Cohesion:
     edges: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ModuleMetrics:
     raw: RawMetrics
     halstead: Halstead
@@ -146,7 +150,7 @@ class EdgeKind(str, Enum):
     TYPE_CHECKING = "type-checking"  # under `if TYPE_CHECKING:`
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ImportRecord:
     """One imported module as written in a file, relative imports already resolved."""
 
@@ -167,7 +171,7 @@ class ImportRecord:
     module_level_use: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Note:
     """Information about a file that is neither a finding nor an error (e.g. syntax lowered)."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from codeopt.analysis.graph import ImportGraph, build_graph
 from codeopt.analysis.import_cost import ImportCost, measure_import_cost
 from codeopt.analysis.model import EdgeKind
+from codeopt.analysis.pipeline import code_fingerprint
 from codeopt.analysis.project import ProjectAnalysis
 from codeopt.analysis.results import Analyzed, Failed, FileResult, Skipped
 from codeopt.analysis.worker import Job, run_jobs
@@ -127,7 +128,9 @@ def run_analysis(
     timings["discover"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    cache = ResultCache(root / settings.cache_dir) if use_cache and settings.cache else None
+    cache = (
+        ResultCache(root / settings.cache_dir, code_fingerprint()) if use_cache and settings.cache else None
+    )
     results, hits = analyze_files(targets, settings, cwd, cache, progress)
     timings["files"] = time.perf_counter() - clock
 

