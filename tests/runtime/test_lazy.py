@@ -883,3 +883,10 @@ def test_lazy_attribute_locks_per_instance_not_per_class() -> None:
     results["b"] = b.value
     thread_a.join(20)
     assert results == {"a": "a", "b": "b"}
+
+
+def test_lazy_import_error_survives_pickling_with_its_details() -> None:
+    """Errors cross process boundaries (multiprocessing, pytest-xdist) with their context."""
+    error = LazyImportError("lazy import of 'x' failed", name="x", declared_at="app.py:3")
+    restored = pickle.loads(pickle.dumps(error))
+    assert (str(restored), restored.name, restored.declared_at) == (str(error), "x", "app.py:3")
