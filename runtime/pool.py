@@ -66,7 +66,6 @@ _DEFAULT: Any = object()  # "use the pool's default timeout"
 _GRANT: Any = object()  # a waiter is allowed to create an object itself
 _CLOSED: Any = object()  # a waiter is told that the pool closed
 _STACK_LIMIT = 32
-_new = object.__new__
 
 
 def close_if_possible(obj: object) -> None:
@@ -819,7 +818,7 @@ class ObjectPool(_PoolCore[_T]):
 
     def acquire(self, timeout: float | None = _DEFAULT) -> _Lease[_T]:
         """``with pool.acquire() as obj:`` checks out on entry and returns on exit."""
-        lease: _Lease[_T] = _new(_Lease)  # no __init__ frame: this is on the fast path
+        lease: _Lease[_T] = _Lease()  # no __init__ frame: this is on the fast path
         lease._pool = self
         lease._timeout = timeout
         lease._slot = None
