@@ -144,10 +144,12 @@ class MemoryCache:
                 else:
                     self.policy.touch(entry)
                 return entry.value
-            if self.state(entry, self.clock()) == FRESH:
+            state = self.state(entry, self.clock())
+            if state == FRESH:
                 self.record_hit(entry)
                 return entry.value
-            self._drop(entry)
+            if state == GONE:  # stale entries stay for serve-stale-on-error
+                self._drop(entry)
         self.misses += 1
         return default
 

@@ -1,0 +1,1 @@
+"""Tests of codeopt_runtime.cache."""
