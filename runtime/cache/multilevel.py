@@ -471,7 +471,7 @@ class MultiLevelCache:
                 pubsub = self._redis.pubsub()
                 pubsub.subscribe(self._redis.channel)
                 while not self._closed:  # wait for the subscription to be confirmed
-                    confirmed = pubsub.get_message(ignore_subscribe_messages=False, timeout=0.2)
+                    confirmed = pubsub.get_message(timeout=0.2)
                     if confirmed and confirmed.get("type") == "subscribe":
                         break
                 if connected_before:

@@ -94,7 +94,7 @@ class RedisTier:
         self.client.publish(self.channel, json.dumps(message, separators=(",", ":")))
 
     def pubsub(self) -> Any:
-        return self.client.pubsub(ignore_subscribe_messages=True)
+        return self.client.pubsub()
 
     def ping(self) -> bool:
         return bool(self.client.ping())

@@ -30,7 +30,7 @@ def access(cache: MemoryCache, warmer: PredictiveWarmer, key: str) -> bool:
 def test_co_occurrence_is_learnt_and_warmed(clock: FakeClock) -> None:
     cache, warmer, loads = make(clock, window=2.0, confidence=0.8, min_support=5)
     hits_on_b = 0
-    for i in range(20):
+    for _ in range(20):
         clock.advance(100)
         cache.delete("B")  # B is evicted between sessions
         access(cache, warmer, "A")
@@ -56,7 +56,7 @@ def test_periodic_key_is_warmed_before_it_is_due(clock: FakeClock) -> None:
 
 
 def test_bad_predictions_lower_precision_and_raise_confidence(clock: FakeClock) -> None:
-    cache, warmer, loads = make(clock, window=2.0, confidence=0.5, min_support=3, horizon=10.0)
+    cache, warmer, _loads = make(clock, window=2.0, confidence=0.5, min_support=3, horizon=10.0)
     for _ in range(30):
         clock.advance(1)
         warmer.record("A")
