@@ -6,7 +6,17 @@ import pytest
 from radon.raw import analyze
 
 from codeopt.analysis.model import RawMetrics
-from codeopt.analysis.raw import CODE, COMMENT, DOCSTRING, MULTI, raw_metrics, scan_lines
+from codeopt.analysis.raw import (
+    CODE,
+    COMMENT,
+    DOCSTRING,
+    MULTI,
+    raw_metrics,
+    scan_lines,
+    scan_regex,
+    scan_tokens,
+    split_lines,
+)
 from tests.analysis import RADON_MODULES, stdlib_text
 
 
@@ -20,6 +30,14 @@ def _as_radon(metrics: RawMetrics) -> tuple[int, ...]:
 def test_equals_radon_on_real_modules(module: str) -> None:
     text = stdlib_text(module)
     assert _as_radon(raw_metrics(text)) == tuple(analyze(text))
+
+
+@pytest.mark.parametrize("module", RADON_MODULES)
+def test_fast_scanner_agrees_with_tokenize_line_by_line(module: str) -> None:
+    lines = split_lines(stdlib_text(module))
+    fast = scan_regex(lines)
+    assert fast is not None
+    assert fast == scan_tokens(lines)
 
 
 SAMPLE = '''"""Module docstring
@@ -65,6 +83,20 @@ def test_each_definition_on_a_hand_counted_sample() -> None:
 )
 def test_logical_line_edge_cases_equal_radon(code: str) -> None:
     assert _as_radon(raw_metrics(code)) == tuple(analyze(code))
+    assert scan_tokens(split_lines(code)).metrics == raw_metrics(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        's = """never closed\n',  # an unterminated string
+        "x = (1,\n",  # an unclosed bracket
+        'x = f"{d["key"]}"\n',  # PEP 701 quote reuse: tokenize (or the lowered text) decides
+        "x = 1 \\ 2\n",  # a backslash that continues nothing
+    ],
+)
+def test_fast_scanner_leaves_what_it_cannot_judge_to_tokenize(code: str) -> None:
+    assert scan_regex(split_lines(code)) is None
 
 
 def test_empty_and_missing_final_newline() -> None:
