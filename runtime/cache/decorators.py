@@ -323,9 +323,10 @@ class _Controller:
         try:
             if not early:
                 # A leader that finished between our miss and our registration stored a fresh
-                # value: use it (this is what makes "N callers, one computation" exact).
+                # value: use it (this is what makes "N callers, one computation" exact). Judged by
+                # state, not identity: set() updates an existing entry in place.
                 entry = self.l1._data.get(key)
-                if entry is not None and entry is not old and self.l1.state(entry, self.clock()) == FRESH:
+                if entry is not None and self.l1.state(entry, self.clock()) == FRESH:
                     flight.result = entry.value
                     return entry.value
             tags = self.tags_for(args, kw)
@@ -424,7 +425,7 @@ class _Controller:
             return await asyncio.shield(flight)
         if not early:
             entry = self.l1._data.get(key)
-            if entry is not None and entry is not old and self.l1.state(entry, self.clock()) == FRESH:
+            if entry is not None and self.l1.state(entry, self.clock()) == FRESH:
                 return entry.value
 
         async def run() -> Any:

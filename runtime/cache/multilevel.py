@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .disk import DiskTier
     from .redis_tier import RedisTier
     from .tags import TagSnapshot
+    from .warming import PredictiveWarmer
 
 __all__ = ["FrequencySketch", "MultiLevelCache"]
 
@@ -205,6 +206,7 @@ class MultiLevelCache:
         self.resyncs = 0
         self.publish_errors = 0
         self.misses = 0
+        self.warmer: PredictiveWarmer | None = None
         self._closed = False
         self._ready = _thread.allocate_lock()
         self._ready.acquire()
@@ -306,7 +308,16 @@ class MultiLevelCache:
             return entry
         return None
 
+    def attach_warmer(self, warmer: PredictiveWarmer) -> None:
+        """Feed every ``get`` to ``warmer`` and report its precision in ``stats()``."""
+        self.warmer = warmer
+
     def get(self, key: Hashable, default: object = None) -> object:
+        if self.warmer is not None:
+            self.warmer.record(key)
+        return self._get(key, default)
+
+    def _get(self, key: Hashable, default: object) -> object:
         entry, state = self.l1.lookup(key)
         if entry is not None and state == FRESH:
             self.l1.record_hit(entry)
@@ -319,7 +330,8 @@ class MultiLevelCache:
         return default
 
     def __contains__(self, key: Hashable) -> bool:
-        return self.get(key, MISSING) is not MISSING
+        """Whether a fresh value exists in some tier (not counted as a request by the warmer)."""
+        return self._get(key, MISSING) is not MISSING
 
     def get_or_load(
         self,
@@ -350,7 +362,7 @@ class MultiLevelCache:
                 raise flight.error
             return flight.result
         try:
-            value = self.get(key, MISSING)
+            value = self._get(key, MISSING)
             if value is MISSING:
                 start = self.clock()
                 try:
@@ -522,6 +534,7 @@ class MultiLevelCache:
             "invalidations_received": self.invalidations_received,
             "resyncs": self.resyncs,
             "publish_errors": self.publish_errors,
+            "warming": None if self.warmer is None else self.warmer.stats(),
         }
 
     def breaker_state(self, tier: str) -> str:

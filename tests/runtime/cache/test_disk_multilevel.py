@@ -142,3 +142,26 @@ def test_get_or_load_single_flight(tmp_path: Path) -> None:
     ml = MultiLevelCache(disk=tmp_path / "c.db")
     assert ml.get_or_load("k", lambda: 41 + 1, ttl=10) == 42
     assert ml.get_or_load("k", lambda: pytest.fail("must not reload")) == 42
+
+
+def test_attached_warmer_reports_precision_in_stats(tmp_path: Path, clock: FakeClock) -> None:
+    from codeopt_runtime.cache import PredictiveWarmer
+
+    ml = MultiLevelCache(disk=tmp_path / "c.db", clock=clock)
+    loads: list[str] = []
+
+    def loader(key: str) -> str:
+        loads.append(key)
+        return key.upper()
+
+    ml.attach_warmer(PredictiveWarmer(ml, loader, window=2.0, confidence=0.8, min_support=3, clock=clock))
+    for _ in range(8):
+        clock.advance(10)
+        ml.delete("b")
+        ml.get("a")
+        clock.advance(0.5)
+        if ml.get("b") is None:
+            ml.set("b", "B")
+    warming = ml.stats()["warming"]
+    assert loads and warming["prefetched"] >= 4  # type: ignore[index]
+    assert warming["precision"] == 1.0  # type: ignore[index]
