@@ -15,6 +15,12 @@ from .conftest import RedisServer
 pytestmark = pytest.mark.redis
 
 
+def tier(url: str) -> RedisTier:
+    """Generous timeouts: a loaded CI machine must not turn slowness into breaker failures (a dead
+    server is detected at once anyway: connection refused)."""
+    return RedisTier(url, socket_timeout=2.0, connect_timeout=2.0)
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -41,8 +47,8 @@ def test_redis_tier_round_trip_and_ttl(redis_server: RedisServer) -> None:
 
 
 def test_pubsub_invalidates_the_other_instances_l1(redis_server: RedisServer) -> None:
-    a = MultiLevelCache(redis=redis_server.url, origin="proc-a", promote_after=1)
-    b = MultiLevelCache(redis=redis_server.url, origin="proc-b", promote_after=1)
+    a = MultiLevelCache(redis=tier(redis_server.url), origin="proc-a", promote_after=1)
+    b = MultiLevelCache(redis=tier(redis_server.url), origin="proc-b", promote_after=1)
     try:
         assert a.wait_subscribed() and b.wait_subscribed()
         a.set("config", {"v": 1})
@@ -65,13 +71,13 @@ def test_pubsub_invalidates_the_other_instances_l1(redis_server: RedisServer) ->
 
 def test_redis_outage_degrades_and_recovers(redis_server: RedisServer, tmp_path: Path) -> None:
     cache = MultiLevelCache(
-        redis=redis_server.url,
+        redis=tier(redis_server.url),
         disk=tmp_path / "c.db",
         origin="solo",
         breaker_threshold=2,
         breaker_cooldown=0.3,
     )
-    other = MultiLevelCache(redis=redis_server.url, origin="other", promote_after=1)
+    other = MultiLevelCache(redis=tier(redis_server.url), origin="other", promote_after=1)
     try:
         assert cache.wait_subscribed()
         cache.set("hot", "h")
@@ -101,7 +107,7 @@ def test_redis_outage_degrades_and_recovers(redis_server: RedisServer, tmp_path:
 
 
 def test_hmac_pickle_through_redis_and_tamper_detection(redis_server: RedisServer) -> None:
-    cache = MultiLevelCache(redis=redis_server.url, serializer="pickle", hmac_key=b"k", subscribe=False)
+    cache = MultiLevelCache(redis=tier(redis_server.url), serializer="pickle", hmac_key=b"k", subscribe=False)
     try:
         cache.set("obj", {"set": {1, 2}})
         cache.l1.clear()
