@@ -199,6 +199,95 @@ def check(files: tuple[Path, ...], fail_on: str | None, baseline: Path | None, c
     sys.exit(_exit_code(run, settings.fail_on, False))
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the report here ('-': stdout) [default: codeopt-report.html; Markdown: stdout].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "markdown"]),
+    help="Report format [default: markdown for -o *.md, else html].",
+)
+@click.option(
+    "--compare",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Show the trend against BEFORE.json (earlier `analyze --format json` output).",
+)
+@click.option("--include-plans", is_flag=True, help="Add the proposed splits (from CO101 findings).")
+@click.option("--include-diffs", is_flag=True, help="Add diffs (none yet: they come with split/optimize).")
+@click.option("--select", multiple=True, help="Rule ids, prefixes or names to run (comma-separated).")
+@click.option("--ignore", multiple=True, help="Rule ids, prefixes or names to skip (comma-separated).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .codeopt_cache/.")
+@click.option("--measure-imports", is_flag=True, help="Measure external import costs (runs imports).")
+@click.option(
+    "--config", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="Use this pyproject.toml."
+)
+@click.option("-j", "--jobs", type=click.IntRange(min=0), help="Worker processes (0 = one per core).")
+def report(
+    paths: tuple[Path, ...],
+    output: Path | None,
+    fmt: str | None,
+    compare: Path | None,
+    include_plans: bool,
+    include_diffs: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    no_cache: bool,
+    measure_imports: bool,
+    config: Path | None,
+    jobs: int | None,
+) -> None:
+    """Analyse PATHS and write a report: one self-contained HTML page, or a Markdown PR comment.
+
+    Exit codes: 0 report written, 2 errors (a file that could not be analysed, bad configuration or
+    --compare file, an unwritable output). Findings do not change the exit code: gate with analyze.
+    """
+    from codeopt.commands.report import run_report
+
+    if fmt is None:
+        fmt = "markdown" if output is not None and output.suffix.lower() in (".md", ".markdown") else "html"
+    if output is None and fmt == "html":
+        output = Path("codeopt-report.html")
+    try:
+        settings = _settings(
+            paths[0], config, select=_split_csv(select) or None, ignore=_split_csv(ignore) or None, jobs=jobs
+        )
+        progress = Progress("analyzing", sys.stderr.isatty())
+        try:
+            result = run_report(
+                paths,
+                settings,
+                fmt=fmt,
+                compare=compare,
+                include_plans=include_plans,
+                include_diffs=include_diffs,
+                use_cache=not no_cache,
+                measure_imports=measure_imports,
+                progress=progress,
+            )
+        finally:
+            progress.close()
+    except CodeoptError as exc:
+        _fail(str(exc))
+    for diagnostic in result.run.diagnostics:
+        kind = "skipped" if diagnostic.skipped else "error"
+        click.echo(f"codeopt: {kind}: {diagnostic.path}: {diagnostic.reason}", err=True)
+    if output is None or str(output) == "-":
+        click.echo(result.text, nl=not result.text.endswith("\n"))
+    else:
+        try:
+            output.write_text(result.text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{output}: cannot write report: {exc.strerror}")
+        click.echo(f"codeopt: wrote {output} ({len(result.text.encode()) / 1024:,.0f} KB)", err=True)
+    sys.exit(EXIT_ERROR if _errors(result.run) else EXIT_CLEAN)
+
+
 @cli.command("rules")
 @click.argument("rule", required=False)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
