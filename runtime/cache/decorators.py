@@ -550,8 +550,13 @@ def _build_wrapper(
     typed: bool,
     is_async: bool,
     key_func: Callable[..., Hashable] | None,
+    check_bounds: bool = True,
 ) -> Callable[..., Any]:
-    """Generate a wrapper with ``func``'s signature whose hit path is a few bytecodes."""
+    """Generate a wrapper with ``func``'s signature whose hit path is a few bytecodes.
+
+    ``check_bounds=False`` (a private cache whose entries can have no TTL, tags or refresh time)
+    drops the ``soft`` bound check from the hit path.
+    """
     code = func.__code__
     params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
     generic = bool(code.co_flags & (_CO_VARARGS | _CO_VARKEYWORDS)) or key_func is not None
@@ -624,16 +629,26 @@ def _build_wrapper(
     k, e, s = f"{_PREFIX}key", f"{_PREFIX}e", f"{_PREFIX}s"
     head = "async def" if is_async else "def"
     ret = "return await" if is_async else "return"
+    if key_expr.isidentifier():
+        k = key_expr  # one parameter: it is the key, no extra local
+        key_line = ""
+    else:
+        key_line = f"{k} = {key_expr}"
+    if check_bounds:
+        hit = f"""{s} = {e}.soft
+            if {s} is None or {_PREFIX}clock() < {s}:
+                {bump}
+                return {e}.value"""
+    else:
+        hit = f"""{bump}
+            return {e}.value"""
     src = f"""
 def {_PREFIX}make():
     {head} wrapper({sig}):
-        {k} = {key_expr}
+        {key_line}
         {e} = {_PREFIX}get({k})
         if {e} is not None:
-            {s} = {e}.soft
-            if {s} is None or {_PREFIX}clock() < {s}:
-                {bump}
-                return {e}.value
+            {hit}
         {ret} {_PREFIX}slow({k}, lambda: {call}, {pass_args})
     return wrapper
 """
@@ -701,7 +716,8 @@ def _decorate(
         from .keys import make_string_key_func
 
         key = make_string_key_func(func)
-    wrapper = _build_wrapper(func, ctl, typed, is_async, key)
+    plain = cache is None and ttl is None and tags is None and refresh_after is None
+    wrapper = _build_wrapper(func, ctl, typed, is_async, key, check_bounds=not plain)
     functools.update_wrapper(wrapper, func)
     attrs: Any = wrapper
     attrs.cache_info = ctl.info

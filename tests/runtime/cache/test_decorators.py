@@ -312,3 +312,34 @@ def test_lru_policy_decorator_matches_functools() -> None:
         ref(k)
         ours(k)
     assert ours.cache_info()[:2] == ref.cache_info()[:2]  # type: ignore[attr-defined]
+
+
+def test_generated_signatures_cover_every_parameter_kind() -> None:
+    calls: list[object] = []
+
+    @cached
+    def none() -> int:
+        calls.append("none")
+        return 1
+
+    @cached
+    def posonly(a: int, /, b: int = 5, *, c: int, d: int = 7) -> int:
+        calls.append((a, b, c, d))
+        return a + b + c + d
+
+    assert none() == none() == 1
+    assert posonly(1, c=2) == posonly(1, 5, c=2, d=7) == 15
+    assert calls == ["none", (1, 5, 2, 7)]
+    with pytest.raises(TypeError):
+        posonly(a=1, c=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        posonly(1)  # type: ignore[call-arg]
+
+
+def test_parameter_names_that_clash_with_generated_names_still_work() -> None:
+    @cached
+    def f(_codeopt_key: int, _codeopt_e: int = 1) -> int:
+        return _codeopt_key + _codeopt_e
+
+    assert f(1) == f(1) == 2
+    assert f.cache_info().hits == 1  # type: ignore[attr-defined]
