@@ -141,17 +141,22 @@ def analyze(
         )
     except CodeoptError as exc:
         _fail(str(exc))
+    _emit(run, text, output)
+    sys.exit(_exit_code(run, settings.fail_on, exit_zero))
+
+
+def _emit(run: Any, text: str, output: Path | None) -> None:
+    """Diagnostics to stderr, one line each; the report to ``output`` or stdout."""
     for diagnostic in run.diagnostics:
         kind = "skipped" if diagnostic.skipped else "error"
         click.echo(f"codeopt: {kind}: {diagnostic.path}: {diagnostic.reason}", err=True)
-    if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            _fail(f"{output}: cannot write report: {exc.strerror}")
-    else:
+    if output is None:
         click.echo(text, nl=not text.endswith("\n"))
-    sys.exit(_exit_code(run, settings.fail_on, exit_zero))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{output}: cannot write report: {exc.strerror}")
 
 
 def _errors(run: Any) -> bool:

@@ -9,7 +9,7 @@ naming the file and the key. Command-line flags override the file.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -155,48 +155,47 @@ def _check_key(path: Path, key: str) -> str:
     return _KEYS[key]
 
 
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# attr -> (accepts, what it must be, convert); one row per kind of value keeps checking declarative
+_Check = tuple[Callable[[Any], bool], str, Callable[[Any], Any]]
+_LISTS: _Check = (_strings, "a list of strings", tuple)
+_CHECKS: dict[str, _Check] = {
+    "exclude": _LISTS,
+    "select": _LISTS,
+    "ignore": _LISTS,
+    "per_file_ignores": (
+        lambda v: isinstance(v, dict) and all(_strings(i) for i in v.values()),
+        'a table of glob = ["rule", ...]',
+        lambda v: {k: tuple(i) for k, i in v.items()},
+    ),
+    "rules": (
+        lambda v: isinstance(v, dict) and all(isinstance(i, dict) for i in v.values()),
+        "a table of rule tables ([tool.codeopt.rules.CO101])",
+        dict,
+    ),
+    "baseline": (lambda v: isinstance(v, str), "a path string", str),
+    "fail_on": (lambda v: v in SEVERITIES, "one of " + ", ".join(SEVERITIES), str),
+    "format": (lambda v: v in FORMATS, "one of " + ", ".join(FORMATS), str),
+    "cache_dir": (lambda v: isinstance(v, str) and bool(v), "a folder name", str),
+}
+_BY_TYPE: dict[type, _Check] = {
+    bool: (lambda v: isinstance(v, bool), "true or false", bool),
+    int: (lambda v: _number(v) and isinstance(v, int) and v >= 0, "a non-negative integer", int),
+    float: (lambda v: _number(v) and v > 0, "a positive number", float),
+}
+
+
 def _coerce(path: Path, attr: str, value: Any) -> Any:
-    key = f"tool.codeopt.{attr.replace('_', '-')}"
-    default = getattr(Settings(), attr)
-
-    def bad(expected: str) -> ConfigError:
-        return ConfigError(f"{key} must be {expected}, got {value!r}", path)
-
-    if attr in ("exclude", "select", "ignore"):
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise bad("a list of strings")
-        return tuple(value)
-    if attr == "per_file_ignores":
-        if not isinstance(value, dict) or not all(
-            isinstance(v, list) and all(isinstance(i, str) for i in v) for v in value.values()
-        ):
-            raise bad('a table of glob = ["rule", ...]')
-        return {k: tuple(v) for k, v in value.items()}
-    if attr == "rules":
-        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-            raise bad("a table of rule tables ([tool.codeopt.rules.CO101])")
-        return value
+    accepts, expected, convert = _CHECKS.get(attr) or _BY_TYPE[type(getattr(Settings(), attr))]
+    if not accepts(value):
+        raise ConfigError(f"tool.codeopt.{attr.replace('_', '-')} must be {expected}, got {value!r}", path)
     if attr == "baseline":
-        if not isinstance(value, str):
-            raise bad("a path string")
-        return str(path.parent / value)
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise bad("true or false")
-        return value
-    if isinstance(default, int):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise bad("a non-negative integer")
-        return value
-    if isinstance(default, float):
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            raise bad("a positive number")
-        return float(value)
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise bad("a string")
-        choices = {"fail_on": SEVERITIES, "format": FORMATS}.get(attr)
-        if choices and value not in choices:
-            raise bad("one of " + ", ".join(choices))
-        return value
-    raise bad("a supported value")  # pragma: no cover - every field is handled above
+        return str(path.parent / value)  # relative to the file that names it
+    return convert(value)

@@ -12,18 +12,19 @@ from pathlib import Path
 
 from codeopt.analysis.graph import ImportGraph, build_graph
 from codeopt.analysis.import_cost import ImportCost, measure_import_cost
-from codeopt.analysis.model import EdgeKind
+from codeopt.analysis.model import EdgeKind, FileAnalysis
 from codeopt.analysis.pipeline import code_fingerprint
 from codeopt.analysis.project import ProjectAnalysis
 from codeopt.analysis.results import Analyzed, Failed, FileResult, Skipped
 from codeopt.analysis.worker import Job, run_jobs
 from codeopt.config import Settings
-from codeopt.errors import SourceError
+from codeopt.errors import SourceError, TooLarge
 from codeopt.report.model import AnalysisRun, Diagnostic
+from codeopt.rules.base import Finding
 from codeopt.rules.baseline import load_baseline, new_findings
 from codeopt.rules.engine import instantiate, run_rules, select_rules
 from codeopt.source.cache import ResultCache
-from codeopt.source.discovery import Discovered, discover
+from codeopt.source.discovery import Discovered, Problem, discover
 from codeopt.source.reading import read_bytes
 
 Progress = Callable[[int, int], None]
@@ -36,6 +37,9 @@ def display_path(path: Path, cwd: Path) -> str:
         return path.as_posix()
 
 
+_Pending = tuple[int, Job, str | None]  # target index, the job, its cache key
+
+
 def analyze_files(
     targets: Sequence[Discovered],
     settings: Settings,
@@ -44,16 +48,38 @@ def analyze_files(
     progress: Progress | None = None,
 ) -> tuple[list[FileResult], int]:
     """One result per file, in target order; cache hits are resolved in this process."""
+    results, pending = _from_cache(targets, settings, cwd, cache)
+    hits = len(results)
+    collector = _Collector(results, cache, len(targets), progress)
+    collector.advance(0)
+    workers = settings.jobs or os.cpu_count() or 1
+    batches = _batches(pending, workers)
+    if workers > 1 and len(pending) > 8:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            outcomes = pool.map(run_jobs, [[job for _, job, _ in batch] for batch in batches])
+            for batch, batch_results in zip(batches, outcomes, strict=True):
+                collector.store(batch, batch_results)
+    else:
+        for batch in batches:
+            collector.store(batch, run_jobs([job for _, job, _ in batch]))
+    return [results[i] for i in range(len(targets))], hits
+
+
+def _from_cache(
+    targets: Sequence[Discovered], settings: Settings, cwd: Path, cache: ResultCache | None
+) -> tuple[dict[int, FileResult], list[_Pending]]:
+    """Results known without analysing (cached, unreadable, too large) and the jobs still to run."""
     results: dict[int, FileResult] = {}
-    jobs: list[tuple[int, Job, str | None]] = []
+    pending: list[_Pending] = []
     for index, target in enumerate(targets):
         display = display_path(target.path, cwd)
         try:
             raw = read_bytes(target.path, settings.max_file_size)
+        except TooLarge as exc:
+            results[index] = Skipped(display, exc.reason)
+            continue
         except SourceError as exc:
-            results[index] = (
-                Skipped(display, exc.reason) if "limit" in exc.reason else Failed(display, exc.reason)
-            )
+            results[index] = Failed(display, exc.reason)
             continue
         key = cache.key(raw, target.module, display) if cache else None
         hit = cache.get(key) if cache and key else None
@@ -61,52 +87,84 @@ def analyze_files(
             results[index] = hit
             continue
         job = Job(str(target.path), display, target.module, target.is_package, raw, settings.file_timeout)
-        jobs.append((index, job, key))
-    hits = len(results)
-    done = hits
-    if progress:
-        progress(done, len(targets))
-    workers = settings.jobs or os.cpu_count() or 1
-    batches = _batches(jobs, workers)
-    if workers > 1 and len(jobs) > 8:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            outcomes = pool.map(run_jobs, [[job for _, job, _ in batch] for batch in batches])
-            for batch, batch_results in zip(batches, outcomes, strict=True):
-                done = _store(batch, batch_results, results, cache, done, len(targets), progress)
-    else:
-        for batch in batches:
-            done = _store(
-                batch, run_jobs([job for _, job, _ in batch]), results, cache, done, len(targets), progress
-            )
-    return [results[i] for i in range(len(targets))], hits
+        pending.append((index, job, key))
+    return results, pending
 
 
-def _batches(
-    jobs: list[tuple[int, Job, str | None]], workers: int
-) -> list[list[tuple[int, Job, str | None]]]:
-    """Small batches (by bytes) so both cores stay busy to the end and progress moves."""
+def _batches(jobs: list[_Pending], workers: int) -> list[list[_Pending]]:
+    """Small batches so both cores stay busy to the end and progress moves."""
     size = max(1, min(32, len(jobs) // (workers * 8) or 1))
     return [jobs[i : i + size] for i in range(0, len(jobs), size)]
 
 
-def _store(
-    batch: list[tuple[int, Job, str | None]],
-    outcomes: list[FileResult],
-    results: dict[int, FileResult],
-    cache: ResultCache | None,
-    done: int,
-    total: int,
-    progress: Progress | None,
-) -> int:
-    for (index, _, key), outcome in zip(batch, outcomes, strict=True):
-        results[index] = outcome
-        # Only deterministic outcomes are cached: a time-budget skip may pass on a quieter machine.
-        if cache and key and not (isinstance(outcome, Skipped) and "file-timeout" in outcome.reason):
-            cache.put(key, outcome)
-    done += len(batch)
-    if progress:
-        progress(done, total)
-    return done
+class _Collector:
+    """Stores worker outcomes, caches the deterministic ones, and reports progress."""
+
+    def __init__(
+        self, results: dict[int, FileResult], cache: ResultCache | None, total: int, progress: Progress | None
+    ) -> None:
+        self.results, self.cache, self.total, self.progress = results, cache, total, progress
+        self.done = len(results)
+
+    def store(self, batch: list[_Pending], outcomes: list[FileResult]) -> None:
+        for (index, _, key), outcome in zip(batch, outcomes, strict=True):
+            self.results[index] = outcome
+            # A time-budget skip may pass on a quieter machine: only deterministic outcomes are cached.
+            timed_out = isinstance(outcome, Skipped) and "file-timeout" in outcome.reason
+            if self.cache and key and not timed_out:
+                self.cache.put(key, outcome)
+        self.advance(len(batch))
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def _split(
+    results: list[FileResult], problems: Sequence[Problem], cwd: Path
+) -> tuple[list[FileAnalysis], list[Diagnostic]]:
+    diagnostics = [Diagnostic(display_path(Path(p.path).absolute(), cwd), p.reason) for p in problems]
+    analyses = []
+    for result in results:
+        if isinstance(result, Analyzed):
+            analyses.append(result.analysis)
+        else:
+            diagnostics.append(Diagnostic(result.path, result.reason, skipped=isinstance(result, Skipped)))
+    return analyses, diagnostics
+
+
+def _measured_graph(
+    analyses: list[FileAnalysis], graph: ImportGraph, root: Path
+) -> tuple[ImportGraph, dict[str, ImportCost]]:
+    """The graph again, with the external imports' costs measured in fresh interpreters."""
+    externals = sorted({e.module for e in graph.externals if e.kind is EdgeKind.IMPORT_TIME})
+    measured = dict(measure_import_cost(externals, cwd=root, sys_path=[str(root)]))
+    costs = {name: cost.cumulative_ms for name, cost in measured.items() if cost.ok}
+    return build_graph(analyses, costs=costs), measured
+
+
+def _apply_baseline(findings: list[Finding], baseline: Path | None) -> tuple[list[Finding], int]:
+    if baseline is None:
+        return findings, 0
+    fresh = new_findings(findings, load_baseline(baseline), baseline)
+    return fresh, len(findings) - len(fresh)
+
+
+def _slowest(results: list[FileResult], count: int = 10) -> tuple[tuple[str, float], ...]:
+    timed = ((r.path, round(r.seconds, 3)) for r in results if isinstance(r, Analyzed))
+    return tuple(sorted(timed, key=lambda t: -t[1])[:count])
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = now - self._start
+        self._start = now
 
 
 def run_analysis(
@@ -121,65 +179,39 @@ def run_analysis(
 ) -> AnalysisRun:
     cwd = cwd or Path.cwd()
     root = Path(settings.project_root) if settings.project_root else cwd
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
+    watch = _Stopwatch()
     rules = instantiate(select_rules(settings.select, settings.ignore), settings.rules)
     targets, problems = discover(paths, settings, root)
-    timings["discover"] = time.perf_counter() - clock
+    watch.lap("discover")
 
-    clock = time.perf_counter()
-    cache = (
-        ResultCache(root / settings.cache_dir, code_fingerprint()) if use_cache and settings.cache else None
-    )
+    use_cache = use_cache and settings.cache
+    cache = ResultCache(root / settings.cache_dir, code_fingerprint()) if use_cache else None
     results, hits = analyze_files(targets, settings, cwd, cache, progress)
-    timings["files"] = time.perf_counter() - clock
+    analyses, diagnostics = _split(results, problems, cwd)
+    watch.lap("files")
 
-    diagnostics = [Diagnostic(display_path(Path(p.path).absolute(), cwd), p.reason) for p in problems]
-    analyses = []
-    for result in results:
-        if isinstance(result, Analyzed):
-            analyses.append(result.analysis)
-        else:
-            diagnostics.append(Diagnostic(result.path, result.reason, skipped=isinstance(result, Skipped)))
-
-    clock = time.perf_counter()
-    graph: ImportGraph = build_graph(analyses)
-    timings["graph"] = time.perf_counter() - clock
+    graph = build_graph(analyses)
+    watch.lap("graph")
     measured: dict[str, ImportCost] = {}
     if measure_imports:
-        clock = time.perf_counter()
-        externals = sorted({e.module for e in graph.externals if e.kind is EdgeKind.IMPORT_TIME})
-        measured = dict(measure_import_cost(externals, cwd=root, sys_path=[str(root)]))
-        costs = {name: cost.cumulative_ms for name, cost in measured.items() if cost.ok}
-        graph = build_graph(analyses, costs=costs)
-        timings["measure_imports"] = time.perf_counter() - clock
+        graph, measured = _measured_graph(analyses, graph, root)
+        watch.lap("measure_imports")
 
     project = ProjectAnalysis(root=str(root), files=tuple(analyses), graph=graph, measured_costs=measured)
-    clock = time.perf_counter()
     outcome = run_rules(project, rules, settings.per_file_ignores)
-    timings["rules"] = time.perf_counter() - clock
+    watch.lap("rules")
     diagnostics.extend(Diagnostic("<rules>", line) for line in outcome.errors)
-
-    findings = list(outcome.findings)
-    baselined = 0
-    baseline_path = baseline or (Path(settings.baseline) if settings.baseline else None)
-    if baseline_path is not None:
-        fresh = new_findings(findings, load_baseline(baseline_path), baseline_path)
-        baselined = len(findings) - len(fresh)
-        findings = fresh
+    findings, baselined = _apply_baseline(
+        list(outcome.findings), baseline or (Path(settings.baseline) if settings.baseline else None)
+    )
     return AnalysisRun(
         project=project,
         findings=tuple(findings),
         diagnostics=tuple(diagnostics),
         suppressed=outcome.suppressed,
         baselined=baselined,
-        timings=timings,
+        timings=watch.timings,
         cache_hits=hits,
         files_seen=len(targets),
-        slowest=tuple(
-            sorted(
-                ((r.path, round(r.seconds, 3)) for r in results if isinstance(r, Analyzed)),
-                key=lambda t: -t[1],
-            )[:10]
-        ),
+        slowest=_slowest(results),
     )

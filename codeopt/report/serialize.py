@@ -19,28 +19,29 @@ _SCALARS = (str, int, bool, type(None))
 
 
 def plain(value: Any) -> Any:
-    """Dataclasses, enums, tuples and mappings as JSON-ready values (hot on big projects: keep lean)."""
+    """Dataclasses, enums, tuples and mappings as JSON-ready values."""
     if isinstance(value, _SCALARS):
         return value.value if isinstance(value, Enum) else value
     if isinstance(value, float):
         return round(value, 3)
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return _plain_object(value)
+
+
+def _plain_object(value: Any) -> Any:
     if isinstance(value, Halstead):
         return halstead(value)
     if isinstance(value, Enum):
         return value.value
-    cls = type(value)
-    names = _FIELDS.get(cls)
-    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(value))
-    if names is not None:
-        return {name: plain(getattr(value, name)) for name in names}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, set | frozenset):
         return sorted(plain(v) for v in value)
-    return value
+    names = _FIELDS.get(type(value))
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    return {name: plain(getattr(value, name)) for name in names} if names is not None else value
 
 
 def halstead(h: Halstead) -> dict[str, Any]:

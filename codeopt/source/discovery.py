@@ -6,6 +6,7 @@ are walked with the default excludes, ``exclude`` from the config and every ``.g
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -116,7 +117,7 @@ def _dangling_reason(path: Path) -> str:
     try:
         path.stat()
     except OSError as exc:
-        if exc.errno == 40:
+        if exc.errno == errno.ELOOP:
             return "symlink loop"
     return "broken symlink"
 
@@ -127,42 +128,59 @@ def _describe(path: Path) -> Discovered:
 
 
 def _walk(top: Path, ignores: _Ignores, problems: list[Problem]) -> Iterator[Path]:
+    """Depth-first, sorted, each real folder once (a symlink back up the tree is a loop, not a hang)."""
     seen: set[tuple[int, int]] = set()
     stack = [top]
     while stack:
         directory = stack.pop()
-        try:
-            info = directory.stat()
-        except OSError as exc:
-            problems.append(
-                Problem(str(directory), "symlink loop" if exc.errno == 40 else exc.strerror or "unreadable")
-            )
-            continue
-        if (info.st_dev, info.st_ino) in seen:
-            problems.append(Problem(str(directory), "symlink loop: folder already visited, skipped"))
-            continue
-        seen.add((info.st_dev, info.st_ino))
+        entries = _enter(directory, seen, problems)
         ignores.load_gitignore(directory)
-        try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError as exc:
-            problems.append(Problem(str(directory), exc.strerror or "cannot list folder"))
-            continue
         subdirs: list[Path] = []
         for entry in entries:
-            path = Path(entry.path)
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if entry.is_symlink() and not os.path.exists(entry.path):
-                if path.suffix in PYTHON_SUFFIXES:
-                    problems.append(Problem(str(path), _dangling_reason(path)))
-                continue
-            if ignores.ignored(path, is_dir):
-                continue
-            if is_dir:
-                subdirs.append(path)
-            elif path.suffix in PYTHON_SUFFIXES and entry.is_file():
-                yield path
+            kind = _kind(entry, ignores, problems)
+            if kind == "dir":
+                subdirs.append(Path(entry.path))
+            elif kind == "file":
+                yield Path(entry.path)
         stack.extend(reversed(subdirs))
+
+
+def _enter(directory: Path, seen: set[tuple[int, int]], problems: list[Problem]) -> list[os.DirEntry[str]]:
+    """The folder's entries, sorted; none (and a problem) for a loop or an unreadable folder."""
+    try:
+        info = directory.stat()
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            problems.append(Problem(str(directory), "symlink loop: folder already visited, skipped"))
+            return []
+        seen.add(key)
+        return sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        reason = "symlink loop" if exc.errno == errno.ELOOP else _os_reason(exc)
+        problems.append(Problem(str(directory), reason))
+        return []
+
+
+def _kind(entry: os.DirEntry[str], ignores: _Ignores, problems: list[Problem]) -> str:
+    """ "dir" to walk, "file" to analyse, "" to pass over."""
+    path = Path(entry.path)
+    try:
+        is_dir = entry.is_dir()
+        is_file = not is_dir and entry.is_file()
+    except OSError:
+        is_dir = is_file = False
+    if entry.is_symlink() and not os.path.exists(entry.path):
+        if path.suffix in PYTHON_SUFFIXES:
+            problems.append(Problem(str(path), _dangling_reason(path)))
+        return ""
+    if ignores.ignored(path, is_dir):
+        return ""
+    if is_dir:
+        return "dir"
+    return "file" if is_file and path.suffix in PYTHON_SUFFIXES else ""
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return exc.strerror or "cannot list folder"
