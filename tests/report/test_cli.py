@@ -1,0 +1,52 @@
+"""`codeopt report` as a user runs it: files written, formats chosen, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli.conftest import Run
+
+
+def test_html_by_default_exit_zero_despite_findings(codeopt: Run, gitkit: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    result = codeopt("report", str(gitkit), "--no-cache", cwd=target)
+    assert result.code == 0, result.err  # `analyze` exits 1 here: findings do not fail a report
+    assert codeopt("analyze", str(gitkit), "--no-cache", cwd=target).code == 1
+    report = target / "codeopt-report.html"
+    assert report.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert result.out == "" and "codeopt: wrote codeopt-report.html (" in result.err
+
+
+def test_markdown_to_stdout_and_by_file_suffix(codeopt: Run, gitkit: Path) -> None:
+    shown = codeopt("report", ".", "--format", "markdown", "--include-plans", "--include-diffs", cwd=gitkit)
+    assert shown.code == 0, shown.err
+    assert shown.out.startswith("## codeopt report: `gitkit`")
+    assert "`--include-diffs` was given: there is nothing to include yet" in shown.out
+    written = codeopt("report", ".", "-o", "comment.md", cwd=gitkit)
+    assert written.code == 0 and written.out == ""
+    assert (gitkit / "comment.md").read_text(encoding="utf-8").startswith("## codeopt report:")
+    dash = codeopt("report", ".", "-o", "-", cwd=gitkit)
+    assert dash.code == 0 and dash.out.startswith("<!doctype html>")
+
+
+def test_files_that_cannot_be_analysed_exit_2_but_the_report_is_written(codeopt: Run, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.codeopt]\nroot = true\n")
+    (tmp_path / "good.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    result = codeopt("report", ".", "-o", "r.html", "--no-cache", cwd=tmp_path)
+    assert result.code == 2
+    assert "codeopt: error: broken.py:" in result.err
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert 'id="problems"' in html and "broken.py" in html
+
+
+def test_a_bad_compare_file_exits_2_before_writing(codeopt: Run, tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("X = 1\n")
+    (tmp_path / "before.json").write_text('{"schema": "other"}')
+    result = codeopt("report", ".", "--compare", "before.json", "-o", "r.html", cwd=tmp_path)
+    assert result.code == 2
+    assert "is not `codeopt analyze --format json` output" in result.err
+    assert not (tmp_path / "r.html").exists()
+    missing = codeopt("report", ".", "--compare", "nope.json", cwd=tmp_path)
+    assert missing.code == 2 and "cannot read --compare file" in missing.err
