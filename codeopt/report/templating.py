@@ -44,6 +44,11 @@ def signed(value: float | int, digits: int = 1) -> str:
     return "0"
 
 
+def plural(count: int, word: str, many: str = "") -> str:
+    """``1 module``, ``2 modules`` (``many`` for irregular plurals)."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -59,6 +64,7 @@ def environment() -> Environment:
     env.filters.update(
         num=num,
         signed=signed,
+        plural=plural,
         spans=spans,
         md=mdtext.inline,
         mdcell=mdtext.cell,
