@@ -108,40 +108,63 @@ def _choose_depth(names: list[str]) -> int | None:
     return 1
 
 
-def _collect(
-    graph: dict[str, Any], sloc_by_path: dict[str, int], depth: int | None
-) -> tuple[dict[str, _Node], dict[tuple[str, str], _Edge]]:
+@dataclass(frozen=True)
+class _Cycles:
+    """Which import-time edges lie on a cycle: inside one import-time SCC, or a self-import."""
+
+    scc_of: dict[str, int]
+    self_importing: frozenset[str]
+
+    @classmethod
+    def of(cls, graph: dict[str, Any]) -> _Cycles:
+        scc_of = {m: i for i, component in enumerate(graph["import_time_sccs"]) for m in component}
+        return cls(scc_of, frozenset(c["modules"][0] for c in graph["cycles"] if len(c["modules"]) == 1))
+
+    def has(self, module: str) -> bool:
+        return module in self.scc_of or module in self.self_importing
+
+    def on_cycle(self, edge: dict[str, Any]) -> bool:
+        source, target = edge["source"], edge["target"]
+        if edge["kind"] != "import-time":
+            return False
+        if source == target:
+            return source in self.self_importing
+        return source in self.scc_of and self.scc_of[source] == self.scc_of.get(target)
+
+
+def _collect_nodes(
+    graph: dict[str, Any], sloc_by_path: dict[str, int], depth: int | None, cycles: _Cycles
+) -> dict[str, _Node]:
     key = _group_key(depth)
-    scc_of = {m: i for i, component in enumerate(graph["import_time_sccs"]) for m in component}
-    self_cycles = {c["modules"][0] for c in graph["cycles"] if len(c["modules"]) == 1}
     nodes: dict[str, _Node] = {}
     for module in graph["modules"]:
         node = nodes.setdefault(key(module["name"]), _Node(key(module["name"])))
         node.sloc += sloc_by_path.get(module["path"], 0)
         node.cost_ms = max(node.cost_ms, float(module["import_cost_ms"]))
         node.members += 1
-        if depth is None and (module["name"] in scc_of or module["name"] in self_cycles):
-            node.cycle = True
+        node.cycle |= depth is None and cycles.has(module["name"])
+    return nodes
+
+
+def _collect_edges(
+    graph: dict[str, Any], nodes: dict[str, _Node], depth: int | None, cycles: _Cycles
+) -> dict[tuple[str, str], _Edge]:
+    """Edges between drawn nodes; a cycle inside one package marks the package instead."""
+    key = _group_key(depth)
     edges: dict[tuple[str, str], _Edge] = {}
     for edge in graph["edges"]:
-        source, target = edge["source"], edge["target"]
-        import_time = edge["kind"] == "import-time"
-        in_cycle = import_time and (
-            (source in scc_of and scc_of[source] == scc_of.get(target))
-            or (source == target and source in self_cycles)
-        )
+        in_cycle = cycles.on_cycle(edge)
         if edge["kind"] == "type-checking" or (edge["implicit"] and not in_cycle):
             continue
-        a, b = key(source), key(target)
+        a, b = key(edge["source"]), key(edge["target"])
         if a == b:
-            if in_cycle:
-                nodes[a].cycle = True
+            nodes[a].cycle |= in_cycle
             continue
         drawn = edges.setdefault((a, b), _Edge())
         drawn.count += edge["count"]
-        drawn.import_time |= import_time
+        drawn.import_time |= edge["kind"] == "import-time"
         drawn.cycle |= in_cycle
-    return nodes, edges
+    return edges
 
 
 def _radius(sloc: int, biggest: int) -> float:
@@ -155,30 +178,30 @@ def _label(name: str, depth: int | None) -> str:
     return ".".join(parts[-2:]) if depth is not None and depth >= 2 and len(parts) > 1 else parts[-1]
 
 
-def draw(graph: dict[str, Any], files: list[dict[str, Any]]) -> GraphDrawing:
-    """Lay out the JSON ``graph`` (``files`` give the SLOC) as an SVG drawing."""
-    names = [m["name"] for m in graph["modules"]]
-    depth = _choose_depth(names)
-    sloc_by_path = {f["path"]: int(f["raw"]["sloc"]) for f in files}
-    nodes, edges = _collect(graph, sloc_by_path, depth)
-    hidden = 0
-    if len(nodes) > MAX_NODES:
-        keep = sorted(nodes.values(), key=lambda n: (-n.sloc, n.name))[:MAX_NODES]
-        hidden = len(nodes) - len(keep)
-        nodes = {n.name: n for n in keep}
-        edges = {k: e for k, e in edges.items() if k[0] in nodes and k[1] in nodes}
-    rows = layered(sorted(nodes), sorted(edges), max_row=MAX_ROW)
-    biggest = max((n.sloc for n in nodes.values()), default=0)
-    max_cost = max((n.cost_ms for n in nodes.values()), default=0.0)
-    radius = {name: _radius(node.sloc, biggest) for name, node in nodes.items()}
-    labels = {name: _label(name, depth) for name in nodes}
+def _largest(
+    nodes: dict[str, _Node], edges: dict[tuple[str, str], _Edge]
+) -> tuple[dict[str, _Node], dict[tuple[str, str], _Edge], int]:
+    """At most MAX_NODES nodes, the largest by SLOC, and the edges between them; how many were left."""
+    if len(nodes) <= MAX_NODES:
+        return nodes, edges, 0
+    keep = {n.name: n for n in sorted(nodes.values(), key=lambda n: (-n.sloc, n.name))[:MAX_NODES]}
+    return keep, {k: e for k, e in edges.items() if k[0] in keep and k[1] in keep}, len(nodes) - len(keep)
+
+
+Placed = dict[str, tuple[float, float, int]]  # name -> (x, y, row)
+
+
+def _place(
+    rows: list[list[str]], radius: dict[str, float], labels: dict[str, str]
+) -> tuple[Placed, float, float]:
+    """Centres of the nodes, row by row, each wide enough for its circle and its label."""
 
     def slot(name: str) -> float:
         return max(2 * radius[name], len(labels[name]) * CHAR_PX) + GAP_X
 
     widths = [sum(slot(n) for n in row) for row in rows]
     width = max(widths, default=0) + 2 * PAD
-    placed: dict[str, tuple[float, float, int]] = {}
+    placed: Placed = {}
     y = float(PAD)
     for index, row in enumerate(rows):
         tallest = max((radius[n] for n in row), default=R_MIN)
@@ -187,6 +210,20 @@ def draw(graph: dict[str, Any], files: list[dict[str, Any]]) -> GraphDrawing:
             placed[name] = (round(x + slot(name) / 2, 1), round(y + tallest, 1), index)
             x += slot(name)
         y += 2 * tallest + FONT_PX + GAP_Y
+    return placed, width, y - GAP_Y + PAD
+
+
+def draw(graph: dict[str, Any], files: list[dict[str, Any]]) -> GraphDrawing:
+    """Lay out the JSON ``graph`` (``files`` give the SLOC) as an SVG drawing."""
+    names = [m["name"] for m in graph["modules"]]
+    depth = _choose_depth(names)
+    cycles = _Cycles.of(graph)
+    nodes = _collect_nodes(graph, {f["path"]: int(f["raw"]["sloc"]) for f in files}, depth, cycles)
+    nodes, edges, hidden = _largest(nodes, _collect_edges(graph, nodes, depth, cycles))
+    biggest = max((n.sloc for n in nodes.values()), default=0)
+    radius = {name: _radius(node.sloc, biggest) for name, node in nodes.items()}
+    labels = {name: _label(name, depth) for name in nodes}
+    placed, width, height = _place(layered(sorted(nodes), sorted(edges), max_row=MAX_ROW), radius, labels)
     drawn_nodes = tuple(
         DrawnNode(
             name=name,
@@ -200,21 +237,16 @@ def draw(graph: dict[str, Any], files: list[dict[str, Any]]) -> GraphDrawing:
         )
         for name, node in sorted(nodes.items())
     )
-    drawn_edges = tuple(
-        sorted(
-            (_edge(a, b, e, placed, radius) for (a, b), e in edges.items()),
-            key=lambda d: d.kind == "cycle",  # cycles on top
-        )
-    )
+    cycles_last = sorted(edges.items(), key=lambda item: item[1].cycle)  # drawn last: on top
     return GraphDrawing(
         width=math.ceil(width),
-        height=math.ceil(y - GAP_Y + PAD),
+        height=math.ceil(height),
         nodes=drawn_nodes,
-        edges=drawn_edges,
+        edges=tuple(_edge(a, b, e, placed, radius) for (a, b), e in cycles_last),
         modules=len(names),
         depth=depth,
         hidden=hidden,
-        max_cost_ms=max_cost,
+        max_cost_ms=max((n.cost_ms for n in nodes.values()), default=0.0),
     )
 
 
@@ -226,9 +258,7 @@ def _node_title(node: _Node, depth: int | None) -> str:
     return what + cost + (", in an import-time cycle" if node.cycle else "")
 
 
-def _edge(
-    a: str, b: str, edge: _Edge, placed: dict[str, tuple[float, float, int]], radius: dict[str, float]
-) -> DrawnEdge:
+def _edge(a: str, b: str, edge: _Edge, placed: Placed, radius: dict[str, float]) -> DrawnEdge:
     (x1, y1, row1), (x2, y2, row2) = placed[a], placed[b]
     r1, r2 = radius[a], radius[b]
     if row2 > row1:  # down: bottom of the importer to the top of the imported

@@ -56,12 +56,15 @@ SCRIPT = "<script>alert(1)</script>"
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """A project whose name and code hold markup: the reports must show it, never run it.
 
-    ``import json`` used only inside a function is a CO202 finding on line 1, so the line with the
-    ``<script>`` string is in that finding's excerpt.
+    ``import json`` used only inside a function is a CO202 finding on line 1 (the threshold is set
+    low so that json's cost always passes it), so the line with the ``<script>`` string is in that
+    finding's excerpt.
     """
     root = tmp_path_factory.mktemp("hostile") / "proj<img src=x onerror=alert(2)>"
     root.mkdir()
-    (root / "pyproject.toml").write_text("[tool.codeopt]\nroot = true\n")
+    (root / "pyproject.toml").write_text(
+        '[tool.codeopt]\nroot = true\nselect = ["CO202"]\n[tool.codeopt.rules.CO202]\nmin-cost-ms = 0.5\n'
+    )
     (root / "page.py").write_text(
         f'import json\nBANNER = "{SCRIPT}"\n\n\ndef dump(value):\n    return json.dumps(value)\n'
     )
