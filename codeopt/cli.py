@@ -254,10 +254,7 @@ def report(
     """
     from codeopt.commands.report import run_report
 
-    if fmt is None:
-        fmt = "markdown" if output is not None and output.suffix.lower() in (".md", ".markdown") else "html"
-    if output is None and fmt == "html":
-        output = Path("codeopt-report.html")
+    fmt, target = _report_destination(fmt, output)
     try:
         settings = _settings(
             paths[0], config, select=_split_csv(select) or None, ignore=_split_csv(ignore) or None, jobs=jobs
@@ -279,18 +276,19 @@ def report(
             progress.close()
     except CodeoptError as exc:
         _fail(str(exc))
-    for diagnostic in result.run.diagnostics:
-        kind = "skipped" if diagnostic.skipped else "error"
-        click.echo(f"codeopt: {kind}: {diagnostic.path}: {diagnostic.reason}", err=True)
-    if output is None or str(output) == "-":
-        click.echo(result.text, nl=not result.text.endswith("\n"))
-    else:
-        try:
-            output.write_text(result.text, encoding="utf-8")
-        except OSError as exc:
-            _fail(f"{output}: cannot write report: {exc.strerror}")
-        click.echo(f"codeopt: wrote {output} ({len(result.text.encode()) / 1024:,.0f} KB)", err=True)
+    _emit(result.run, result.text, target)
+    if target is not None:
+        click.echo(f"codeopt: wrote {target} ({len(result.text.encode()) / 1024:,.0f} KB)", err=True)
     sys.exit(EXIT_ERROR if _errors(result.run) else EXIT_CLEAN)
+
+
+def _report_destination(fmt: str | None, output: Path | None) -> tuple[str, Path | None]:
+    """The format (``--format``, else from the ``-o`` suffix) and the file to write (None: stdout)."""
+    if fmt is None:
+        fmt = "markdown" if output is not None and output.suffix.lower() in (".md", ".markdown") else "html"
+    if output is None:
+        return fmt, Path("codeopt-report.html") if fmt == "html" else None
+    return fmt, None if str(output) == "-" else output
 
 
 @cli.command("rules")

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
-import networkx as nx
-
 SWEEPS = 4
 
 
 def layers(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[list[str]]:
     """Nodes by layer, top first: every edge goes down a layer or more, except inside a cycle."""
+    import networkx as nx  # heavy: only a report that draws a graph pays for it
+
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
     graph.add_edges_from((s, t) for s, t in edges if s != t)

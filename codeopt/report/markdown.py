@@ -53,29 +53,37 @@ LEVELS = tuple(
 
 def cuts(view: ReportView, limits: Limits) -> list[str]:
     """What ``limits`` leaves out of ``view``, in words, for the note at the top of the comment."""
-    out = []
-    if len(view.modules) > limits.modules:
-        out.append(f"modules table {limits.modules:,} of {len(view.modules):,} rows (worst first)")
+    found = (
+        _cut_rows("modules table", len(view.modules), limits.modules, "rows (worst first)"),
+        _cut_findings(view, limits),
+        _cut_excerpts(view, limits),
+        "proposals left out" if not limits.proposals and view.rules and limits.findings else None,
+        _cut_rows(
+            "trend:", len(view.trend.modules) if view.trend else 0, limits.trend_modules, "changed modules"
+        ),
+        _cut_rows("", len(view.cycles), limits.cycles, "import cycles"),
+    )
+    return [cut for cut in found if cut]
+
+
+def _cut_rows(what: str, total: int, shown: int, unit: str) -> str | None:
+    return f"{what} {shown:,} of {total:,} {unit}".strip() if total > shown else None
+
+
+def _cut_findings(view: ReportView, limits: Limits) -> str | None:
     total = sum(len(g.findings) for g in view.rules)
     listed = sum(min(len(g.findings), limits.findings) for g in view.rules)
-    if listed < total:
-        out.append(
-            f"{listed:,} of {total:,} findings listed (at most {limits.findings:,} per rule, worst first)"
-        )
-    excerpts = sum(g.excerpted for g in view.rules)
+    if listed == total:
+        return None
+    return f"{listed:,} of {total:,} findings listed (at most {limits.findings:,} per rule, worst first)"
+
+
+def _cut_excerpts(view: ReportView, limits: Limits) -> str | None:
+    available = sum(g.excerpted for g in view.rules)
     shown = sum(
-        sum(1 for i, f in enumerate(g.findings[: limits.findings]) if f.excerpt and i < limits.excerpts)
-        for g in view.rules
+        sum(1 for f in g.findings[: min(limits.findings, limits.excerpts)] if f.excerpt) for g in view.rules
     )
-    if shown < excerpts:
-        out.append(f"code excerpts for {shown:,} of {excerpts:,} findings")
-    if not limits.proposals and listed:
-        out.append("proposals left out")
-    if view.trend and len(view.trend.modules) > limits.trend_modules:
-        out.append(f"trend: {limits.trend_modules:,} of {len(view.trend.modules):,} changed modules")
-    if len(view.cycles) > limits.cycles:
-        out.append(f"{limits.cycles:,} of {len(view.cycles):,} import cycles")
-    return out
+    return f"code excerpts for {shown:,} of {available:,} findings" if shown < available else None
 
 
 def _render(view: ReportView, limits: Limits, limit: int, note: list[str]) -> str:

@@ -193,11 +193,7 @@ def build_view(
     options = options or ReportOptions()
     excerpts = SourceExcerpts(options.source_root) if options.source_root is not None else None
     rows = module_rows(doc)
-    in_graph = [r for r in rows if r.fan_in is not None]
     root = str(doc.get("root", ""))
-    plans = None
-    if options.include_plans or options.include_diffs:
-        plans = tuple(split_plans(doc["findings"]))
     return ReportView(
         doc=doc,
         summary=doc["summary"],
@@ -205,14 +201,30 @@ def build_view(
         name=Path(root).name or root,
         modules=tuple(rows),
         worst=tuple(rows[:WORST]),
-        most_imported=tuple(sorted(in_graph, key=lambda r: (-(r.fan_in or 0), r.path))[:WORST]),
+        most_imported=_most_imported(rows),
         rules=tuple(rule_groups(doc, excerpts, options.excerpts_per_rule)),
         cycles=tuple(cycle_views(doc)),
-        imports=import_chart(doc.get("measured_imports") or {}, (before or {}).get("measured_imports")),
+        imports=import_chart(doc.get("measured_imports") or {}, _get(before, "measured_imports")),
         trend=compare(before, doc, options.compare_label or "BEFORE") if before is not None else None,
-        plans=plans,
+        plans=_plans(doc, options),
         include_diffs=options.include_diffs,
         optimize_fixes=sum(1 for f in doc["findings"] if (f.get("fix") or "").startswith("codeopt optimize")),
         diagnostics=tuple(doc.get("diagnostics", ())),
         excerpts_per_rule=options.excerpts_per_rule,
     )
+
+
+def _get(doc: dict[str, Any] | None, key: str) -> Any:
+    return doc.get(key) if doc is not None else None
+
+
+def _most_imported(rows: list[ModuleRow]) -> tuple[ModuleRow, ...]:
+    in_graph = [r for r in rows if r.fan_in is not None]
+    return tuple(sorted(in_graph, key=lambda r: (-(r.fan_in or 0), r.path))[:WORST])
+
+
+def _plans(doc: dict[str, Any], options: ReportOptions) -> tuple[SplitPlan, ...] | None:
+    """The split plans, shown only when asked for (``--include-plans`` or ``--include-diffs``)."""
+    if not (options.include_plans or options.include_diffs):
+        return None
+    return tuple(split_plans(doc["findings"]))
