@@ -529,6 +529,13 @@ _CO_VARKEYWORDS = 0x08
 _PREFIX = "_codeopt_"
 
 
+def _generic_signature(*args: Any, **kwargs: Any) -> None:
+    """Stands in for callables whose signature is not copied."""
+
+
+_generic_code = _generic_signature.__code__
+
+
 def _make_key_generic(args: tuple[Any, ...], kwargs: dict[str, Any], typed: bool) -> Hashable:
     """``functools.lru_cache``'s key: one int/str argument is its own key."""
     if not kwargs and not typed and len(args) == 1 and type(args[0]) in (int, str):
@@ -557,7 +564,9 @@ def _build_wrapper(
     ``check_bounds=False`` (a private cache whose entries can have no TTL, tags or refresh time)
     drops the ``soft`` bound check from the hit path.
     """
-    code = func.__code__
+    # Only plain functions have a signature we can copy; bound methods, partials, builtins and
+    # callable objects get the generic (*args, **kwargs) wrapper.
+    code = func.__code__ if type(func).__name__ == "function" else _generic_code
     params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
     generic = bool(code.co_flags & (_CO_VARARGS | _CO_VARKEYWORDS)) or key_func is not None
     generic = generic or any(p.startswith(_PREFIX) for p in params)
@@ -652,7 +661,8 @@ def {_PREFIX}make():
         {ret} {_PREFIX}slow({k}, lambda: {call}, {pass_args})
     return wrapper
 """
-    exec(compile(src, f"<codeopt_runtime.cache wrapper of {func.__qualname__}>", "exec"), ns)
+    name = getattr(func, "__qualname__", type(func).__name__)
+    exec(compile(src, f"<codeopt_runtime.cache wrapper of {name}>", "exec"), ns)
     wrapper: Callable[..., Any] = ns[f"{_PREFIX}make"]()
     return wrapper
 

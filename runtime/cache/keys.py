@@ -34,7 +34,8 @@ def string_key(prefix: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> st
 
 
 def make_string_key_func(func: Callable[..., Any]) -> Callable[..., str]:
-    prefix = f"{func.__module__}.{func.__qualname__}"
+    name = getattr(func, "__qualname__", type(func).__qualname__)
+    prefix = f"{getattr(func, '__module__', '?')}.{name}"
 
     def key(*args: Any, **kwargs: Any) -> str:
         return string_key(prefix, args, kwargs)

@@ -343,3 +343,27 @@ def test_parameter_names_that_clash_with_generated_names_still_work() -> None:
 
     assert f(1) == f(1) == 2
     assert f.cache_info().hits == 1  # type: ignore[attr-defined]
+
+
+def test_non_function_callables_use_the_generic_wrapper() -> None:
+    class Scale:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def __call__(self, x: int, factor: int = 2) -> int:
+            self.calls += 1
+            return x * factor
+
+        def method(self, x: int) -> int:
+            self.calls += 1
+            return x + 1
+
+    obj = Scale()
+    f = cached(obj)
+    assert f(3) == f(3) == 6 and f(3, factor=3) == 9
+    g = cached(functools.partial(obj, factor=10))
+    assert g(1) == g(1) == 10
+    m = cached(obj.method)
+    assert m(1) == m(1) == 2
+    assert obj.calls == 4
+    assert cached(len)("abc") == 3
