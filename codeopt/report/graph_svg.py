@@ -278,4 +278,4 @@ def _edge(a: str, b: str, edge: _Edge, placed: Placed, radius: dict[str, float])
     title = f"{a} imports {b} ({edge.count} import{'s' if edge.count != 1 else ''}, {when})"
     if edge.cycle:
         title += "; part of an import-time cycle"
-    return DrawnEdge(path, kind, title, round(min(4.0, 0.8 + math.log2(edge.count) / 2), 2))
+    return DrawnEdge(path, kind, title, round(min(3.0, 0.7 + math.log2(edge.count) / 3), 2))
