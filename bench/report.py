@@ -80,7 +80,8 @@ def fixture_screenshot(chromium: str, target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         html = Path(tmp) / "gitkit.html"
         codeopt_report(ROOT / "fixtures" / "gitkit", ".", html, "--no-cache")
-        with browser(chromium, width=1280, height=900) as page:
+        with browser(chromium, width=1280, height=1000) as page:
+            page.viewport(1280, 1000)
             load = page.load(html.as_uri())
             if load.console_errors or load.requests != [html.as_uri()]:
                 sys.exit(f"the fixture's report is not clean: {load}")

@@ -103,6 +103,12 @@ class ReportView:
     diagnostics: tuple[dict[str, Any], ...]
     excerpts_per_rule: int
 
+    @property
+    def severities(self) -> list[tuple[str, int]]:
+        """``summary.findings_by_severity``, worst severity first."""
+        counts: dict[str, int] = self.summary["findings_by_severity"]
+        return sorted(counts.items(), key=lambda item: SEVERITY_RANK.get(item[0], 9))
+
 
 def module_rows(doc: dict[str, Any]) -> list[ModuleRow]:
     nodes = {m["path"]: m for m in doc["graph"]["modules"]}

@@ -208,6 +208,13 @@ class Browser:
             raise CDPError(f"{expression}: {reply['exceptionDetails']}")
         return reply["result"].get("value")
 
+    def viewport(self, width: int, height: int) -> None:
+        """The page's CSS viewport, whatever the window's decorations take (for screenshots)."""
+        if not self.session:
+            self.open_page()
+        params = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+        self.send("Emulation.setDeviceMetricsOverride", params)
+
     def screenshot(self, path: Path, *, full_page: bool = False) -> Path:
         params: dict[str, Any] = {"format": "png"}
         if full_page:

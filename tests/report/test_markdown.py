@@ -41,7 +41,9 @@ def markdown(gitkit_doc: dict[str, Any], gitkit: Path) -> str:
 def test_summary_first_then_folded_details(markdown: str, gitkit_doc: dict[str, Any]) -> None:
     first = markdown.split("<details>", 1)[0]
     summary = gitkit_doc["summary"]
-    severities = ", ".join(f"{n} {sev}" for sev, n in summary["findings_by_severity"].items())
+    rank = {"error": 0, "warning": 1, "info": 2}
+    by_severity = sorted(summary["findings_by_severity"].items(), key=lambda item: rank[item[0]])
+    severities = ", ".join(f"{n} {sev}" for sev, n in by_severity)
     assert first.startswith("## codeopt report: `gitkit`")
     size = "14 files · 3,274 lines · **2,414 SLOC** · 219 functions"
     assert f"{size} · **{summary['findings']} findings** ({severities})" in first
