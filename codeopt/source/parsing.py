@@ -50,6 +50,9 @@ class SourceFile:
         """The host ``ast`` tree; for newer syntax, the tree of the lowered text (see module doc)."""
         try:
             return _ast_parse(self.text, self.display)
+        except _TooDeep:
+            # LibCST is far slower on such input (minutes for a 5,000-term sum) and cannot help
+            raise ParseFailure("nesting too deep to parse", self.display) from None
         except SyntaxError as host_error:
             try:
                 self.cst_module  # noqa: B018 - is the file valid for a newer Python?
@@ -58,7 +61,10 @@ class SourceFile:
                 raise ParseFailure(_syntax_reason(host_error), self.display) from None
             from codeopt.source.lowering import lower_for_host
 
-            lowered = lower_for_host(self.cst_module)
+            try:
+                lowered = lower_for_host(self.cst_module)
+            except ParseFailure as exc:
+                raise ParseFailure(exc.reason, self.display) from None
             try:
                 tree = _ast_parse(lowered.text, self.display)
             except SyntaxError:
@@ -80,6 +86,10 @@ class SourceFile:
             raise ParseFailure("nesting too deep to parse", self.display) from None
 
 
+class _TooDeep(Exception):
+    """The host parser ran out of stack: a generated expression, not a newer syntax."""
+
+
 def _ast_parse(text: str, filename: str) -> ast.Module:
     with warnings.catch_warnings():
         # Invalid escape sequences etc. are the user's business, not a crash or noise for us.
@@ -87,7 +97,7 @@ def _ast_parse(text: str, filename: str) -> ast.Module:
         try:
             return ast.parse(text, filename=filename, type_comments=False)
         except (RecursionError, MemoryError):
-            raise SyntaxError("nesting too deep to parse") from None
+            raise _TooDeep from None
         except ValueError as exc:  # e.g. NUL bytes slipped through
             raise SyntaxError(str(exc)) from None
 
