@@ -38,10 +38,18 @@ from __future__ import annotations
 import _thread
 import os
 import sys
-from importlib import import_module
 from types import GenericAlias, ModuleType
 
 from .errors import LazyImportError
+
+
+def import_module(name: str, package: str | None = None) -> ModuleType:
+    """importlib.import_module, imported on first use: importing ``importlib`` itself loads three
+    more modules, which ``import codeopt_runtime`` should not pay for."""
+    from importlib import import_module as _import_module
+
+    return _import_module(name, package)
+
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
