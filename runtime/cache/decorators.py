@@ -278,7 +278,12 @@ class _Controller:
 
     # -- sync --------------------------------------------------------------------------------
 
-    def slow(self, key: Hashable, call: Callable[[], Any], args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
+    def slow(self, key: Hashable, args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
+        func = self.func
+
+        def call() -> Any:
+            return func(*args, **kw)
+
         entry, state, now = self.classify(key)
         if state == FRESH:
             assert entry is not None
@@ -387,9 +392,12 @@ class _Controller:
 
     # -- async -------------------------------------------------------------------------------
 
-    async def aslow(
-        self, key: Hashable, call: Callable[[], Awaitable[Any]], args: tuple[Any, ...], kw: dict[str, Any]
-    ) -> Any:
+    async def aslow(self, key: Hashable, args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
+        func = self.func
+
+        def call() -> Awaitable[Any]:
+            return func(*args, **kw)  # type: ignore[no-any-return]
+
         entry, state, now = self.classify(key)
         if state == FRESH:
             assert entry is not None
@@ -588,7 +596,6 @@ def _build_wrapper(
             if key_func is not None
             else f"{_PREFIX}mkkey(args, kwargs, {typed})"
         )
-        call = f"{_PREFIX}func(*args, **kwargs)"
         pass_args = "args, kwargs"
     else:
         defaults = func.__defaults__ or ()
@@ -625,13 +632,6 @@ def _build_wrapper(
             if typed:
                 key_expr += " " + " ".join(f"type({n})," for n in all_names)
             key_expr += ")"
-        posonly = code.co_posonlyargcount
-        call_parts = [
-            *pos_names[:posonly],
-            *(f"{n}={n}" for n in pos_names[posonly:]),
-            *(f"{n}={n}" for n in kw_names),
-        ]
-        call = f"{_PREFIX}func({', '.join(call_parts)})"
         pos_tuple = "(" + ", ".join(pos_names) + ("," if len(pos_names) == 1 else "") + ")"
         kw_dict = "{" + ", ".join(f"{n!r}: {n}" for n in kw_names) + "}"
         pass_args = f"{pos_tuple}, {kw_dict}"
@@ -658,7 +658,7 @@ def {_PREFIX}make():
         {e} = {_PREFIX}get({k})
         if {e} is not None:
             {hit}
-        {ret} {_PREFIX}slow({k}, lambda: {call}, {pass_args})
+        {ret} {_PREFIX}slow({k}, {pass_args})
     return wrapper
 """
     name = getattr(func, "__qualname__", type(func).__name__)
