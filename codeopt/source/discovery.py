@@ -10,6 +10,7 @@ import errno
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pathspec
@@ -36,56 +37,86 @@ class Problem:
 
 def module_name(path: Path) -> tuple[str, bool]:
     """Dotted name from the package chain above the file: ``pkg/sub/mod.py`` -> ``pkg.sub.mod``."""
-    is_package = path.name in ("__init__.py", "__init__.pyi")
-    parts: list[str] = [] if is_package else [path.name.rsplit(".", 1)[0]]
-    directory = path.parent
-    while (directory / "__init__.py").exists() or (directory / "__init__.pyi").exists():
-        parts.append(directory.name)
-        if directory.parent == directory:
-            break
-        directory = directory.parent
-    name = ".".join(reversed(parts))
-    return (name if all(p.isidentifier() for p in parts) else ""), is_package
+    return _module_name(str(path), {})
+
+
+def _module_name(path: str, packages: dict[str, tuple[str, ...] | None]) -> tuple[str, bool]:
+    directory, name = os.path.split(path)
+    is_package = name in ("__init__.py", "__init__.pyi")
+    prefix = _package_parts(directory, packages)
+    parts = (*prefix, *(() if is_package else (name.rsplit(".", 1)[0],)))
+    valid = all(p.isidentifier() for p in parts)
+    return (".".join(parts) if valid else ""), is_package
+
+
+def _package_parts(directory: str, memo: dict[str, tuple[str, ...] | None]) -> tuple[str, ...]:
+    """The package names from the top package down to ``directory`` (memoised per folder: a walk
+    would otherwise stat every ``__init__.py`` up the chain once per file)."""
+    if directory in memo:
+        return memo[directory] or ()
+    is_package = os.path.exists(os.path.join(directory, "__init__.py")) or os.path.exists(
+        os.path.join(directory, "__init__.pyi")
+    )
+    parent = os.path.dirname(directory)
+    parts: tuple[str, ...] | None = None
+    if is_package:
+        above = _package_parts(parent, memo) if parent != directory else ()
+        parts = (*above, os.path.basename(directory))
+    memo[directory] = parts
+    return parts or ()
+
+
+def _split_defaults(patterns: Sequence[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Folder names matched by a set lookup, and the few wildcard patterns matched by fnmatch."""
+    names = {p.rstrip("/") for p in patterns if not any(c in p for c in "*?[")}
+    globs = tuple(p.rstrip("/") for p in patterns if any(c in p for c in "*?["))
+    return frozenset(names), globs
 
 
 class _Ignores:
-    """Default excludes + config excludes (relative to the project root) + .gitignore files."""
+    """Default excludes (by name), config excludes (relative to the project root), .gitignore files.
+
+    Runs once per directory entry of the walk, so the common case is a set lookup; pathspec (exact
+    gitignore semantics) runs only for patterns the user or a .gitignore actually gave.
+    """
 
     def __init__(self, settings: Settings, root: Path) -> None:
-        patterns = [*(DEFAULT_EXCLUDES if settings.extend_default_excludes else ()), *settings.exclude]
-        self.base = pathspec.GitIgnoreSpec.from_lines(patterns)
-        self.root = root
+        defaults = DEFAULT_EXCLUDES if settings.extend_default_excludes else ()
+        self.default_names, self.default_globs = _split_defaults(defaults)
+        self.base = pathspec.GitIgnoreSpec.from_lines(settings.exclude) if settings.exclude else None
+        self.root = str(root)
         self.respect_gitignore = settings.respect_gitignore
-        self.gitignores: dict[Path, pathspec.GitIgnoreSpec] = {}
+        self.gitignores: dict[str, pathspec.GitIgnoreSpec] = {}
 
-    def load_gitignore(self, directory: Path) -> None:
+    def load_gitignore(self, directory: Path | str) -> None:
         if not self.respect_gitignore:
             return
-        candidate = directory / ".gitignore"
         try:
-            lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
+            with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
         except OSError:
             return
-        self.gitignores[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
+        self.gitignores[str(directory)] = pathspec.GitIgnoreSpec.from_lines(lines)
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
-        rel = _relative(path, self.root)
-        if rel is not None and self.base.match_file(rel + ("/" if is_dir else "")):
+    def ignored(self, path: str, name: str, is_dir: bool) -> bool:
+        if is_dir and (name in self.default_names or any(fnmatch(name, g) for g in self.default_globs)):
             return True
-        if rel is None and self.base.match_file(path.name + ("/" if is_dir else "")):
-            return True
+        slash = "/" if is_dir else ""
+        if self.base is not None:
+            rel = _relative(path, self.root)
+            if self.base.match_file((rel if rel is not None else name) + slash):
+                return True
         for directory, spec in self.gitignores.items():
             sub = _relative(path, directory)
-            if sub and spec.match_file(sub + ("/" if is_dir else "")):
+            if sub and spec.match_file(sub + slash):
                 return True
         return False
 
 
-def _relative(path: Path, base: Path) -> str | None:
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return None
+def _relative(path: str, base: str) -> str | None:
+    if path.startswith(base + os.sep):
+        return path[len(base) + 1 :].replace(os.sep, "/")
+    return None
 
 
 def discover(paths: Sequence[Path], settings: Settings, root: Path) -> tuple[list[Discovered], list[Problem]]:
@@ -95,8 +126,9 @@ def discover(paths: Sequence[Path], settings: Settings, root: Path) -> tuple[lis
         ignores.load_gitignore(directory)
         if (directory / ".git").exists():
             break
-    found: dict[Path, Discovered] = {}
+    found: dict[str, Discovered] = {}
     problems: list[Problem] = []
+    packages: dict[str, tuple[str, ...] | None] = {}
     for given in paths:
         absolute = Path(os.path.abspath(given))
         if given.is_symlink() and not given.exists():
@@ -105,9 +137,10 @@ def discover(paths: Sequence[Path], settings: Settings, root: Path) -> tuple[lis
             problems.append(Problem(str(given), "no such file or directory"))
         elif absolute.is_dir():
             for path in _walk(absolute, ignores, problems):
-                found.setdefault(path, _describe(path))
+                if path not in found:
+                    found[path] = _describe(path, packages)
         elif absolute.suffix in PYTHON_SUFFIXES or given.is_file():
-            found.setdefault(absolute, _describe(absolute))
+            found.setdefault(str(absolute), _describe(str(absolute), packages))
         else:
             problems.append(Problem(str(given), "not a file or directory"))
     return sorted(found.values(), key=lambda d: d.path), problems
@@ -122,62 +155,62 @@ def _dangling_reason(path: Path) -> str:
     return "broken symlink"
 
 
-def _describe(path: Path) -> Discovered:
-    name, is_package = module_name(path)
-    return Discovered(path=path, module=name, is_package=is_package)
+def _describe(path: str, packages: dict[str, tuple[str, ...] | None]) -> Discovered:
+    name, is_package = _module_name(path, packages)
+    return Discovered(path=Path(path), module=name, is_package=is_package)
 
 
-def _walk(top: Path, ignores: _Ignores, problems: list[Problem]) -> Iterator[Path]:
+def _walk(top: Path, ignores: _Ignores, problems: list[Problem]) -> Iterator[str]:
     """Depth-first, sorted, each real folder once (a symlink back up the tree is a loop, not a hang)."""
     seen: set[tuple[int, int]] = set()
-    stack = [top]
+    stack = [str(top)]
     while stack:
         directory = stack.pop()
         entries = _enter(directory, seen, problems)
         ignores.load_gitignore(directory)
-        subdirs: list[Path] = []
+        subdirs: list[str] = []
         for entry in entries:
             kind = _kind(entry, ignores, problems)
             if kind == "dir":
-                subdirs.append(Path(entry.path))
+                subdirs.append(entry.path)
             elif kind == "file":
-                yield Path(entry.path)
+                yield entry.path
         stack.extend(reversed(subdirs))
 
 
-def _enter(directory: Path, seen: set[tuple[int, int]], problems: list[Problem]) -> list[os.DirEntry[str]]:
+def _enter(directory: str, seen: set[tuple[int, int]], problems: list[Problem]) -> list[os.DirEntry[str]]:
     """The folder's entries, sorted; none (and a problem) for a loop or an unreadable folder."""
     try:
-        info = directory.stat()
+        info = os.stat(directory)
         key = (info.st_dev, info.st_ino)
         if key in seen:
-            problems.append(Problem(str(directory), "symlink loop: folder already visited, skipped"))
+            problems.append(Problem(directory, "symlink loop: folder already visited, skipped"))
             return []
         seen.add(key)
         return sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as exc:
         reason = "symlink loop" if exc.errno == errno.ELOOP else _os_reason(exc)
-        problems.append(Problem(str(directory), reason))
+        problems.append(Problem(directory, reason))
         return []
 
 
 def _kind(entry: os.DirEntry[str], ignores: _Ignores, problems: list[Problem]) -> str:
     """ "dir" to walk, "file" to analyse, "" to pass over."""
-    path = Path(entry.path)
     try:
         is_dir = entry.is_dir()
         is_file = not is_dir and entry.is_file()
     except OSError:
         is_dir = is_file = False
-    if entry.is_symlink() and not os.path.exists(entry.path):
-        if path.suffix in PYTHON_SUFFIXES:
-            problems.append(Problem(str(path), _dangling_reason(path)))
+    is_python = entry.name.endswith(PYTHON_SUFFIXES)
+    if not (is_dir or is_file) and entry.is_symlink() and not os.path.exists(entry.path):
+        if is_python:
+            problems.append(Problem(entry.path, _dangling_reason(Path(entry.path))))
         return ""
-    if ignores.ignored(path, is_dir):
+    if not is_dir and not (is_file and is_python):
         return ""
-    if is_dir:
-        return "dir"
-    return "file" if is_file and path.suffix in PYTHON_SUFFIXES else ""
+    if ignores.ignored(entry.path, entry.name, is_dir):
+        return ""
+    return "dir" if is_dir else "file"
 
 
 def _os_reason(exc: OSError) -> str:
