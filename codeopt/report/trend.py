@@ -78,7 +78,21 @@ def load_before(path: Path) -> dict[str, Any]:
             f"--compare file has schema version {data.get('version')!r}; this codeopt reads <= {VERSION}",
             path,
         )
+    try:  # the fields the trend reads, checked now rather than failing after the analysis
+        _read_all(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"--compare file is incomplete (missing or malformed {exc})", path) from None
     return data
+
+
+def _read_all(data: dict[str, Any]) -> None:
+    """Read every field :func:`compare` reads from BEFORE (raising on the first one missing)."""
+    for _, key in TOTALS:
+        float(data["summary"][key])
+    dict(data["summary"]["findings_by_rule"])
+    for entry in data["files"]:
+        _key(entry)
+        _module_numbers(entry)
 
 
 def _key(entry: dict[str, Any]) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from codeopt.cli import _report_destination
+from codeopt.errors import ConfigError
+from codeopt.report.trend import load_before
 from tests.cli.conftest import Run
 
 
@@ -70,5 +72,22 @@ def test_a_bad_compare_file_exits_2_before_writing(codeopt: Run, tmp_path: Path)
     assert result.code == 2
     assert "is not `codeopt analyze --format json` output" in result.err
     assert not (tmp_path / "r.html").exists()
-    missing = codeopt("report", ".", "--compare", "nope.json", cwd=tmp_path)
-    assert missing.code == 2 and "cannot read --compare file" in missing.err
+    with pytest.raises(ConfigError, match="cannot read --compare file"):
+        load_before(tmp_path / "nope.json")
+
+
+def test_measured_imports_reach_the_report(tmp_path: Path) -> None:
+    """The use case end to end with real `-X importtime` measurements (one cheap stdlib module)."""
+    from codeopt.commands.report import run_report
+    from codeopt.config import load_settings
+
+    (tmp_path / "pyproject.toml").write_text("[tool.codeopt]\nroot = true\n")
+    (tmp_path / "a.py").write_text("import json\n\n\ndef f():\n    return json\n")
+    settings = load_settings(tmp_path, None).with_overrides(jobs=1)
+    report = run_report(
+        [tmp_path], settings, fmt="markdown", measure_imports=True, use_cache=False, cwd=tmp_path
+    )
+    measured = report.run.project.measured_costs["json"]
+    assert measured.ok and measured.cumulative_us > 0
+    assert "Measured with `--measure-imports`: the heaviest of 1 external module." in report.text
+    assert f"| `json` | {measured.cumulative_us / 1000:,.1f} |" in report.text

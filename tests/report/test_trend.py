@@ -101,6 +101,7 @@ def test_the_cli_compares_with_a_json_file(
         ("{not json", "is not JSON"),
         ('{"schema": "something-else", "version": 1}', "is not `codeopt analyze --format json` output"),
         ('{"schema": "codeopt-analysis", "version": 99}', "schema version 99"),
+        ('{"schema": "codeopt-analysis", "version": 1, "summary": {}}', "incomplete .*'files'"),
     ],
 )
 def test_a_bad_before_file_is_a_config_error(tmp_path: Path, content: str, reason: str) -> None:
