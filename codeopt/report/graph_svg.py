@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,9 +174,22 @@ def _radius(sloc: int, biggest: int) -> float:
     return round(R_MIN + (R_MAX - R_MIN) * math.sqrt(sloc / biggest), 1)
 
 
-def _label(name: str, depth: int | None) -> str:
-    parts = name.split(".")
-    return ".".join(parts[-2:]) if depth is not None and depth >= 2 and len(parts) > 1 else parts[-1]
+def _labels(names: list[str]) -> dict[str, str]:
+    """The shortest dotted suffix of each name that no other drawn node shares (``base`` is
+    ambiguous in Django; ``postgresql.base`` is not)."""
+    labels: dict[str, str] = {}
+    parts = {name: name.split(".") for name in names}
+    width = 1
+    pending = list(names)
+    while pending:
+        suffixes = {name: ".".join(parts[name][-width:]) for name in pending}
+        taken = Counter(".".join(p[-width:]) for p in parts.values())
+        for name in pending:
+            if taken[suffixes[name]] == 1 or width >= len(parts[name]):
+                labels[name] = suffixes[name]
+        pending = [name for name in pending if name not in labels]
+        width += 1
+    return labels
 
 
 def _largest(
@@ -222,7 +236,7 @@ def draw(graph: dict[str, Any], files: list[dict[str, Any]]) -> GraphDrawing:
     nodes, edges, hidden = _largest(nodes, _collect_edges(graph, nodes, depth, cycles))
     biggest = max((n.sloc for n in nodes.values()), default=0)
     radius = {name: _radius(node.sloc, biggest) for name, node in nodes.items()}
-    labels = {name: _label(name, depth) for name in nodes}
+    labels = _labels(sorted(nodes))
     placed, width, height = _place(layered(sorted(nodes), sorted(edges), max_row=MAX_ROW), radius, labels)
     drawn_nodes = tuple(
         DrawnNode(

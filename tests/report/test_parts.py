@@ -151,3 +151,14 @@ def test_split_plans_read_the_groups_of_co101_proposals() -> None:
     assert plan.smaller_groups == 1 and plan.fix == "f"
     (unknown,) = split_plans([{"rule": "CO101", "path": "b.py", "message": "m", "proposal": "Split it."}])
     assert unknown.groups == () and unknown.proposal == "Split it."
+
+
+def test_labels_are_the_shortest_unambiguous_suffix() -> None:
+    modules = ["db.backends.mysql.base", "db.backends.sqlite3.base", "db.models", "base"]
+    drawing = draw(graph(modules, []), files(modules))
+    assert {n.name: n.label for n in drawing.nodes} == {
+        "db.backends.mysql.base": "mysql.base",
+        "db.backends.sqlite3.base": "sqlite3.base",
+        "db.models": "models",
+        "base": "base",
+    }
