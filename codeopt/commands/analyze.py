@@ -23,7 +23,7 @@ from codeopt.report.model import AnalysisRun, Diagnostic
 from codeopt.rules.base import Finding
 from codeopt.rules.baseline import load_baseline, new_findings
 from codeopt.rules.engine import instantiate, run_rules, select_rules
-from codeopt.source.cache import ResultCache
+from codeopt.source.cache import ResultCache, RunCache
 from codeopt.source.discovery import Discovered, Problem, discover
 from codeopt.source.reading import read_bytes
 
@@ -151,6 +151,21 @@ def _apply_baseline(findings: list[Finding], baseline: Path | None) -> tuple[lis
     return fresh, len(findings) - len(fresh)
 
 
+def _run_salt(settings: Settings, cwd: Path) -> str:
+    """Everything besides the files that decides a run's results (paths are shown relative to cwd)."""
+    from codeopt.rules.registry import rules_fingerprint
+
+    relevant = (
+        settings.select,
+        settings.ignore,
+        sorted((k, sorted(v.items())) for k, v in settings.rules.items()),
+        sorted(settings.per_file_ignores.items()),
+        settings.max_file_size,
+        str(cwd),
+    )
+    return f"{code_fingerprint()}|{rules_fingerprint()}|{relevant!r}"
+
+
 def _slowest(results: list[FileResult], count: int = 10) -> tuple[tuple[str, float], ...]:
     timed = ((r.path, round(r.seconds, 3)) for r in results if isinstance(r, Analyzed))
     return tuple(sorted(timed, key=lambda t: -t[1])[:count])
@@ -185,21 +200,32 @@ def run_analysis(
     watch.lap("discover")
 
     use_cache = use_cache and settings.cache
-    cache = ResultCache(root / settings.cache_dir, code_fingerprint()) if use_cache else None
-    results, hits = analyze_files(targets, settings, cwd, cache, progress)
+    run_cache = RunCache(root / settings.cache_dir) if use_cache and not measure_imports else None
+    run_key = run_cache.key([t.path for t in targets], _run_salt(settings, cwd)) if run_cache else None
+    previous = run_cache.get(run_key) if run_cache and run_key else None
+    if previous is not None:  # nothing changed since the last run: reuse it whole
+        results, graph, outcome = previous
+        hits = len(results)
+        watch.lap("cached_run")
+    else:
+        cache = ResultCache(root / settings.cache_dir, code_fingerprint()) if use_cache else None
+        results, hits = analyze_files(targets, settings, cwd, cache, progress)
+        watch.lap("files")
     analyses, diagnostics = _split(results, problems, cwd)
-    watch.lap("files")
 
-    graph = build_graph(analyses)
-    watch.lap("graph")
     measured: dict[str, ImportCost] = {}
-    if measure_imports:
-        graph, measured = _measured_graph(analyses, graph, root)
-        watch.lap("measure_imports")
-
+    if previous is None:
+        graph = build_graph(analyses)
+        watch.lap("graph")
+        if measure_imports:
+            graph, measured = _measured_graph(analyses, graph, root)
+            watch.lap("measure_imports")
     project = ProjectAnalysis(root=str(root), files=tuple(analyses), graph=graph, measured_costs=measured)
-    outcome = run_rules(project, rules, settings.per_file_ignores)
-    watch.lap("rules")
+    if previous is None:
+        outcome = run_rules(project, rules, settings.per_file_ignores)
+        watch.lap("rules")
+        if run_cache and run_key:
+            run_cache.put(run_key, (results, graph, outcome))
     diagnostics.extend(Diagnostic("<rules>", line) for line in outcome.errors)
     findings, baselined = _apply_baseline(
         list(outcome.findings), baseline or (Path(settings.baseline) if settings.baseline else None)

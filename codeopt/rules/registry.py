@@ -45,3 +45,21 @@ def discover_rules(package: str = BUILTIN_PACKAGE) -> dict[str, type[Rule]]:
             )
         found[rule.id] = rule
     return dict(sorted(found.items()))
+
+
+@cache
+def rules_fingerprint(package: str = BUILTIN_PACKAGE) -> str:
+    """A digest of the rule code (built-in rules and the engine), for caching whole runs."""
+    import hashlib
+    from pathlib import Path
+
+    import codeopt.rules
+
+    digest = hashlib.blake2b(digest_size=16)
+    for folder in (Path(importlib.import_module(package).__path__[0]), Path(codeopt.rules.__path__[0])):
+        for path in sorted(folder.glob("*.py")):
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(path.name.encode())
+    return digest.hexdigest()

@@ -69,3 +69,59 @@ class ResultCache:
             self._usable = False
             with contextlib.suppress(Exception):
                 os.unlink(tmp)
+
+
+class RunCache:
+    """The whole previous run, for the common re-run on an unchanged tree.
+
+    Keyed by every file's path, size, inode and modification time plus the settings (the per-file
+    cache, keyed by content, still answers when only some files changed). Files modified within the
+    last two seconds are not trusted, as git does for its racy index entries: a write in the same
+    clock tick could keep size and time. One entry per project: the key lives in a small file of its
+    own, so a mismatch costs no unpickling.
+    """
+
+    RACY_SECONDS = 2.0
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / f"v{_SCHEMA}"
+        self.key_file = self.directory / "run.key"
+        self.data_file = self.directory / "run.pickle"
+
+    def key(self, paths: list[Path], salt: str) -> str | None:
+        """None when a file is too fresh to trust or cannot be stat'ed: then the run is not cached."""
+        import time
+
+        digest = hashlib.blake2b(salt.encode(), digest_size=20)
+        newest_allowed = (time.time() - self.RACY_SECONDS) * 1e9
+        for path in paths:
+            try:
+                info = os.stat(path)
+            except OSError:
+                return None
+            if info.st_mtime_ns > newest_allowed:
+                return None
+            digest.update(f"\0{path}\0{info.st_size}\0{info.st_ino}\0{info.st_mtime_ns}".encode())
+        return digest.hexdigest()
+
+    def get(self, key: str) -> Any | None:
+        try:
+            if self.key_file.read_text() != key:
+                return None
+            with self.data_file.open("rb") as handle:
+                stored_key, value = pickle.load(handle)
+            return value if stored_key == key else None  # a concurrent run may have replaced it
+        except Exception:  # missing or corrupt: a miss
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            data = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
+            for target, payload in ((self.data_file, data), (self.key_file, key.encode())):
+                fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(payload)
+                os.replace(tmp, target)
+        except OSError:
+            pass  # a read-only tree or a full disk must not fail the analysis

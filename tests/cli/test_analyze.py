@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -183,3 +184,25 @@ def test_check_reports_only_changed_files(codeopt: Run, gitkit: Path) -> None:
     ]
     named = codeopt("check", "gitkit/git_advanced.py", cwd=gitkit)
     assert named.code == 1 and "CO101" in named.out and "new.py" not in named.out
+
+
+def test_unchanged_tree_reuses_the_whole_previous_run(codeopt: Run, gitkit: Path) -> None:
+    old = 1_600_000_000
+    for path in gitkit.rglob("*.py"):
+        os.utime(path, (old, old))
+    first = json.loads(codeopt("analyze", ".", "--format", "json", cwd=gitkit).out)
+    second = json.loads(codeopt("analyze", ".", "--format", "json", cwd=gitkit).out)
+    assert "cached_run" not in first["timings"]["stages"]
+    assert "cached_run" in second["timings"]["stages"]
+    assert second["findings"] == first["findings"] and second["files"] == first["files"]
+    # a changed file (even with an old time stamp, but another size) is analysed again
+    config = gitkit / "gitkit" / "config.py"
+    config.write_text(config.read_text() + "\n\ndef added(a):\n" + "    a += 1\n" * 3 + "    return a\n")
+    os.utime(config, (old, old))
+    third = json.loads(codeopt("analyze", ".", "--format", "json", cwd=gitkit).out)
+    assert "cached_run" not in third["timings"]["stages"]
+    assert any(fn["name"] == "added" for f in third["files"] for fn in f["functions"])
+    # other settings are another run
+    fourth = json.loads(codeopt("analyze", ".", "--format", "json", "--select", "CO101", cwd=gitkit).out)
+    assert "cached_run" not in fourth["timings"]["stages"]
+    assert {f["rule"] for f in fourth["findings"]} == {"CO101"}
