@@ -9,11 +9,13 @@ unreadable entry is a miss, never an error.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,19 @@ from codeopt import __version__
 
 _SCHEMA = "1"
 _README = "This folder is codeopt's cache; it is safe to delete. Disable it with --no-cache.\n"
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Unpickling hundreds of thousands of small objects triggers the cyclic collector over and over
+    (it counts allocations); none of them can be garbage yet, so pause it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class ResultCache:
@@ -108,7 +123,7 @@ class RunCache:
         try:
             if self.key_file.read_text() != key:
                 return None
-            with self.data_file.open("rb") as handle:
+            with self.data_file.open("rb") as handle, _no_gc():
                 stored_key, value = pickle.load(handle)
             return value if stored_key == key else None  # a concurrent run may have replaced it
         except Exception:  # missing or corrupt: a miss
