@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from codeopt.analysis.model import EdgeKind, ImportRecord
 from codeopt.source.parsing import SourceFile
@@ -83,6 +84,13 @@ def resolve_relative(name: str, level: int, anchor: str) -> str | None:
 def package_of(module: str, is_package: bool) -> str:
     """The package relative imports are resolved against (the module's ``__package__``)."""
     return module if is_package else module.rpartition(".")[0]
+
+
+@lru_cache(maxsize=1 << 16)
+def ancestors(module: str) -> tuple[str, ...]:
+    """``a.b.c`` -> ``("a", "a.b")``: the packages Python imports first."""
+    parts = module.split(".")
+    return tuple(".".join(parts[:i]) for i in range(1, len(parts)))
 
 
 @dataclass(slots=True)
