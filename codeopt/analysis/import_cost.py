@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -137,13 +137,32 @@ def measure_import_cost(
     fills it, so measured runs load bytecode as a deployed program would, even where
     ``PYTHONDONTWRITEBYTECODE`` is set, and nothing is written into the measured project.
     """
-    import statistics
     import tempfile
 
-    runs = max(1, runs)
+    failed, samples = _measurable(modules)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    options = [*(["-I"] if isolated else []), *([] if site else ["-S"])]
+    with tempfile.TemporaryDirectory(prefix="codeopt-pycache-") as cache:
+        command = [python, "-X", "importtime", "-X", f"pycache_prefix={cache}", *options]
+        _measure_rounds(
+            samples,
+            failed,
+            max(1, runs),
+            lambda module: _run_once(module, command, env, cwd, sys_path, timeout),
+        )
+    return {
+        module: failed[module] if module in failed else _median_cost(module, samples[module])
+        for module in dict.fromkeys(modules)
+    }
+
+
+_Sample = tuple[int, int, int]  # cumulative us, self us, modules loaded
+
+
+def _measurable(modules: Sequence[str]) -> tuple[dict[str, ImportCost], dict[str, list[_Sample]]]:
+    """(the modules never measured, with why; an empty sample list for each of the others)."""
     failed: dict[str, ImportCost] = {}
-    samples: dict[str, list[tuple[int, int, int]]] = {}
+    samples: dict[str, list[_Sample]] = {}
     for module in dict.fromkeys(modules):
         if not _MODULE_NAME.match(module):
             failed[module] = ImportCost(module, 0, 0, 0, 0, error="not a dotted module name")
@@ -153,30 +172,35 @@ def measure_import_cost(
             )
         else:
             samples[module] = []
-    with tempfile.TemporaryDirectory(prefix="codeopt-pycache-") as cache:
-        command = [python, "-X", "importtime", "-X", f"pycache_prefix={cache}"]
-        command += [*(["-I"] if isolated else []), *([] if site else ["-S"])]
-        for attempt in range(runs + 1):  # round 0 is the warm-up
-            for module in [m for m in samples if m not in failed]:
-                outcome = _run_once(module, command, env, cwd, sys_path, timeout)
-                if isinstance(outcome, str):
-                    failed[module] = ImportCost(module, 0, 0, 0, len(samples[module]), error=outcome)
-                elif attempt:
-                    samples[module].append(outcome)
-    results: dict[str, ImportCost] = {}
-    for module in dict.fromkeys(modules):
-        if module in failed:
-            results[module] = failed[module]
-            continue
-        taken = samples[module]
-        results[module] = ImportCost(
-            module,
-            cumulative_us=int(statistics.median(s[0] for s in taken)),
-            self_us=int(statistics.median(s[1] for s in taken)),
-            modules_loaded=int(statistics.median(s[2] for s in taken)),
-            runs=len(taken),
-        )
-    return results
+    return failed, samples
+
+
+def _measure_rounds(
+    samples: dict[str, list[_Sample]],
+    failed: dict[str, ImportCost],
+    runs: int,
+    run_once: Callable[[str], _Sample | str],
+) -> None:
+    """Round-robin: a warm-up round, then ``runs`` measured ones; a module that fails once is out."""
+    for attempt in range(runs + 1):  # round 0 is the warm-up
+        for module in [m for m in samples if m not in failed]:
+            outcome = run_once(module)
+            if isinstance(outcome, str):
+                failed[module] = ImportCost(module, 0, 0, 0, len(samples[module]), error=outcome)
+            elif attempt:
+                samples[module].append(outcome)
+
+
+def _median_cost(module: str, taken: Sequence[_Sample]) -> ImportCost:
+    import statistics
+
+    return ImportCost(
+        module,
+        cumulative_us=int(statistics.median(s[0] for s in taken)),
+        self_us=int(statistics.median(s[1] for s in taken)),
+        modules_loaded=int(statistics.median(s[2] for s in taken)),
+        runs=len(taken),
+    )
 
 
 def _run_once(

@@ -19,9 +19,10 @@ submodule is only known to the graph builder, which knows the project's modules.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
 from codeopt.analysis.model import EdgeKind, ImportRecord
 from codeopt.source.parsing import SourceFile
@@ -30,26 +31,10 @@ _IMPORT = EdgeKind.IMPORT_TIME
 _CALL = EdgeKind.CALL_TIME
 _TC = EdgeKind.TYPE_CHECKING
 
-# Statements holding other statements; every other statement is a leaf of the statement walk.
-_COMPOUND = frozenset(
-    {
-        ast.FunctionDef,
-        ast.AsyncFunctionDef,
-        ast.ClassDef,
-        ast.If,
-        ast.For,
-        ast.AsyncFor,
-        ast.While,
-        ast.With,
-        ast.AsyncWith,
-        ast.Match,
-        ast.Try,
-        ast.TryStar,
-    }
-)
 _BLOCK_FIELDS = frozenset({"body", "orelse", "finalbody"})
 # Expression nodes with nothing below them worth a visit (and the str/None items of some lists).
 _SKIP = frozenset({ast.Constant, ast.Load, ast.Store, ast.Del, str, type(None)})
+_LEAVES = _SKIP | {ast.Name}  # a name read is recorded before; a name written has nothing below it
 
 _Block = tuple[list[ast.stmt], EdgeKind, bool]  # statements, when they run, inside a try
 _Push = Callable[[_Block], None]
@@ -122,6 +107,7 @@ class _Walker:
         self.is_package = is_package
         self.package = package_of(module, is_package)
         self.dynamic = dynamic
+        self.dynamic_call: type[ast.AST] | None = ast.Call if dynamic else None  # may be one, if any
         self.raw: list[_Raw] = []
         self.used: set[str] = set()  # names read where code runs at import time, or in __all__
         self.future_annotations = False
@@ -136,7 +122,7 @@ class _Walker:
         self.future_annotations = _has_future_annotations(tree)
         stack: list[_Block] = [(tree.body, _IMPORT, False)]
         pop, push = stack.pop, stack.append
-        scan = self._scan
+        compound = self._COMPOUND
         while stack:
             body, kind, in_try = pop()
             exprs = kind is _IMPORT or (self.dynamic and kind is _CALL)
@@ -146,55 +132,87 @@ class _Walker:
                     self._import(node, kind, in_try)  # type: ignore[arg-type]
                 elif node_type is ast.ImportFrom:
                     self._import_from(node, kind, in_try)  # type: ignore[arg-type]
-                elif node_type in _COMPOUND:
-                    self._compound(node, kind, in_try, exprs, push)
+                elif node_type in compound:
+                    compound[node_type](self, node, kind, in_try, exprs, push)
                 elif exprs:
-                    if kind is _IMPORT:
-                        self._note_all(node)
-                    if node_type is ast.AnnAssign and self.future_annotations:
-                        scan([node.value] if node.value else [], kind, in_try)  # type: ignore[attr-defined]
-                    else:
-                        scan([node], kind, in_try)
+                    self._simple_statement(node, kind, in_try)
 
-    def _compound(self, node: ast.stmt, kind: EdgeKind, in_try: bool, exprs: bool, push: _Push) -> None:
-        scan = self._scan
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if exprs:  # decorators, defaults and (unless postponed) annotations run at def time
-                scan(self._definition_time(node), kind, in_try)
-            push((node.body, _TC if kind is _TC else _CALL, in_try))
-        elif isinstance(node, ast.If):
-            guard = _type_checking_guard(node.test)
-            if exprs:
-                scan([node.test], kind, in_try)
-            body_kind = _TC if guard > 0 else kind
-            if body_kind is _IMPORT and _is_main_guard(node.test):
-                body_kind = _CALL  # runs only when the module runs as a script, never on import
-            push((node.body, body_kind, in_try))
-            push((node.orelse, _TC if guard < 0 else kind, in_try))
-        elif isinstance(node, (ast.Try, ast.TryStar)):
-            # body, handlers and else make the optional-dependency pattern; finally always runs
-            push((node.body, kind, True))
-            for handler in node.handlers:
-                if exprs and handler.type is not None:
-                    scan([handler.type], kind, in_try)
-                push((handler.body, kind, True))
-            push((node.orelse, kind, True))
-            push((node.finalbody, kind, in_try))
-        elif isinstance(node, ast.Match):
-            if exprs:
-                scan([node.subject], kind, in_try)
-            for case in node.cases:
-                if exprs and case.guard is not None:
-                    scan([case.guard], kind, in_try)
-                push((case.body, kind, in_try))
+    def _simple_statement(self, node: ast.stmt, kind: EdgeKind, in_try: bool) -> None:
+        """A statement without a body, where its expressions are worth a scan."""
+        if kind is _IMPORT:
+            self._note_all(node)
+        if isinstance(node, ast.AnnAssign) and self.future_annotations:
+            self._scan([node.value] if node.value else [], kind, in_try)  # the annotation is never run
         else:
-            # ClassDef (a class body runs when the class statement does), For, While, With
-            for field in node._fields:
-                value = getattr(node, field)
-                if field in _BLOCK_FIELDS:
-                    push((value, kind, in_try))
-                elif exprs and value:
-                    scan(value if isinstance(value, list) else [value], kind, in_try)
+            self._scan([node], kind, in_try)
+
+    def _def(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        kind: EdgeKind,
+        in_try: bool,
+        exprs: bool,
+        push: _Push,
+    ) -> None:
+        if exprs:  # decorators, defaults and (unless postponed) annotations run at def time
+            self._scan(self._definition_time(node), kind, in_try)
+        push((node.body, _TC if kind is _TC else _CALL, in_try))
+
+    def _if(self, node: ast.If, kind: EdgeKind, in_try: bool, exprs: bool, push: _Push) -> None:
+        guard = _type_checking_guard(node.test)
+        if exprs:
+            self._scan([node.test], kind, in_try)
+        body_kind = _TC if guard > 0 else kind
+        if body_kind is _IMPORT and _is_main_guard(node.test):
+            body_kind = _CALL  # runs only when the module runs as a script, never on import
+        push((node.body, body_kind, in_try))
+        push((node.orelse, _TC if guard < 0 else kind, in_try))
+
+    def _try(
+        self, node: ast.Try | ast.TryStar, kind: EdgeKind, in_try: bool, exprs: bool, push: _Push
+    ) -> None:
+        # body, handlers and else make the optional-dependency pattern; finally always runs
+        push((node.body, kind, True))
+        for handler in node.handlers:
+            if exprs and handler.type is not None:
+                self._scan([handler.type], kind, in_try)
+            push((handler.body, kind, True))
+        push((node.orelse, kind, True))
+        push((node.finalbody, kind, in_try))
+
+    def _match(self, node: ast.Match, kind: EdgeKind, in_try: bool, exprs: bool, push: _Push) -> None:
+        if exprs:
+            self._scan([node.subject], kind, in_try)
+        for case in node.cases:
+            if exprs and case.guard is not None:
+                self._scan([case.guard], kind, in_try)
+            push((case.body, kind, in_try))
+
+    def _block(self, node: ast.stmt, kind: EdgeKind, in_try: bool, exprs: bool, push: _Push) -> None:
+        """ClassDef (a class body runs when the class statement does), For, While, With."""
+        for field in node._fields:
+            value = getattr(node, field)
+            if field in _BLOCK_FIELDS:
+                push((value, kind, in_try))
+            elif exprs and value:
+                self._scan(value if isinstance(value, list) else [value], kind, in_try)
+
+    # Statements holding other statements, each with what to do with it (its blocks are pushed, its
+    # expressions scanned when they run now); every other statement is a leaf of the statement walk.
+    _COMPOUND: ClassVar[Mapping[type[ast.AST], Callable[..., None]]] = {
+        ast.FunctionDef: _def,
+        ast.AsyncFunctionDef: _def,
+        ast.If: _if,
+        ast.Try: _try,
+        ast.TryStar: _try,
+        ast.Match: _match,
+        ast.ClassDef: _block,
+        ast.For: _block,
+        ast.AsyncFor: _block,
+        ast.While: _block,
+        ast.With: _block,
+        ast.AsyncWith: _block,
+    }
 
     def _definition_time(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
         args = node.args
@@ -258,36 +276,38 @@ class _Walker:
     # -- expressions ----------------------------------------------------------------------------
 
     def _scan(self, roots: list[ast.AST], kind: EdgeKind, in_try: bool) -> None:
-        """Record names read at import time, and dynamic imports, in the expressions ``roots``."""
+        """Record names read at import time, and dynamic imports, in the expressions ``roots``.
+
+        The walk's hot loop: no call per node, and the per-scan decisions are taken up front.
+        """
         stack = list(roots)
         pop, extend, push = stack.pop, stack.extend, stack.append
-        used = self.used
-        import_time = kind is _IMPORT
-        dynamic = self.dynamic
+        reads = self.used if kind is _IMPORT else set()  # reads at call time are not recorded
+        dynamic_call = self.dynamic_call
         while stack:
             node = pop()
             node_type = type(node)
-            if node_type is ast.Name:
-                if import_time and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
-                    used.add(node.id)  # type: ignore[attr-defined]
-                continue
-            if node_type in _SKIP:
-                continue
-            if node_type is ast.Lambda:
-                # defaults run now; the body only when called, outside any try around the lambda
-                lam: ast.Lambda = node  # type: ignore[assignment]
-                extend(d for d in (*lam.args.defaults, *lam.args.kw_defaults) if d is not None)
-                if dynamic and kind is not _TC:
-                    self._scan([lam.body], _CALL, False)
-                continue
-            if node_type is ast.Call and dynamic:
-                self._dynamic_call(node, kind, in_try)  # type: ignore[arg-type]
-            for field in node._fields:
-                value = getattr(node, field)
-                if type(value) is list:
-                    extend(value)
-                elif isinstance(value, ast.AST):
-                    push(value)
+            if node_type is ast.Name and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                reads.add(node.id)  # type: ignore[attr-defined]
+            elif node_type is ast.Lambda:
+                self._scan_lambda(node, kind, extend)  # type: ignore[arg-type]
+            elif node_type not in _LEAVES:
+                if node_type is dynamic_call:
+                    self._dynamic_call(node, kind, in_try)  # type: ignore[arg-type]
+                for field in node._fields:
+                    value = getattr(node, field)
+                    if type(value) is list:
+                        extend(value)
+                    elif isinstance(value, ast.AST):
+                        push(value)
+
+    def _scan_lambda(
+        self, node: ast.Lambda, kind: EdgeKind, extend: Callable[[Iterable[ast.AST]], None]
+    ) -> None:
+        """Defaults run now; the body only when called, outside any try around the lambda."""
+        extend(d for d in (*node.args.defaults, *node.args.kw_defaults) if d is not None)
+        if self.dynamic and kind is not _TC:
+            self._scan([node.body], _CALL, False)
 
     def _dynamic_call(self, node: ast.Call, kind: EdgeKind, in_try: bool) -> None:
         if not node.args:
