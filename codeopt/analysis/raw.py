@@ -100,75 +100,169 @@ def split_lines(text: str) -> list[str]:
     return [line.strip() for line in lines]
 
 
-def _scan_tokens(lines: list[str]) -> LineScan:
-    kinds = bytearray(CODE if line else BLANK for line in lines)
-    comments = lloc = 0
-    # State of the logical line being read: first row (0 = none yet), significant-token facts.
-    start = 0
-    significant = 0  # significant tokens in the logical line
-    only_string_rows: tuple[int, int] | None = None  # rows of a lone string token
-    has_comment = False
-    part_len = 0  # significant tokens in the current ';'-separated part
-    last_colon = -1  # index of the last ':' in the current part
-    fstring_depth = 0
-    tokens = tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline)
-    try:
-        for tok_type, tok_string, (srow, _), (erow, _), _ in tokens:
-            if fstring_depth:  # inside a 3.12+ f-string: only its end matters (and comments)
-                if tok_type in _FSTRING_START:
-                    fstring_depth += 1
-                elif tok_type in _FSTRING_END:
-                    fstring_depth -= 1
-                    if not fstring_depth and only_string_rows is not None:
-                        only_string_rows = (only_string_rows[0], erow)
+class _GiveUp(Exception):
+    """The fast scan met something only ``tokenize`` can judge."""
+
+
+class _Scan:
+    """What both scanners track: line kinds and totals, and the logical line being read.
+
+    ``start`` is the logical line's first row, ``significant`` its significant tokens so far (``;``
+    included). Its current ``;``-separated part begins after ``part_start`` significant tokens; its
+    last ``:`` had ``colon_at`` significant tokens before it (in this part when ``>= part_start``).
+    ``string_rows`` are the rows of its lone string token: they matter only if ``significant == 1``.
+    """
+
+    __slots__ = (
+        "colon_at",
+        "comments",
+        "has_comment",
+        "kinds",
+        "line_lloc",
+        "lines",
+        "lloc",
+        "part_start",
+        "significant",
+        "start",
+        "string_rows",
+    )
+
+    lines: list[str]
+    kinds: bytearray
+    comments: int
+    lloc: int
+    start: int
+    significant: int
+    string_rows: tuple[int, int] | None
+    has_comment: bool
+    part_start: int
+    colon_at: int
+    line_lloc: int
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        # CODE or BLANK by emptiness; only comment-only rows and lone strings change kind later.
+        self.kinds = bytearray(CODE if line else BLANK for line in lines)
+        self.comments = self.lloc = 0
+        self.start = 0
+        self._new_logical_line()
+
+    def _new_logical_line(self) -> None:
+        self.significant = self.part_start = self.line_lloc = 0
+        self.colon_at = -1
+        self.string_rows = None
+        self.has_comment = False
+
+    def _comment(self, row: int) -> None:
+        self.comments += 1
+        if self.significant:
+            self.has_comment = True
+        else:
+            self.kinds[row - 1] = COMMENT
+
+    def _semicolon(self) -> None:
+        self.line_lloc += self._part_lloc(final=False)
+        self.significant += 1
+        self.part_start = self.significant
+
+    def _part_lloc(self, final: bool) -> int:
+        """radon's ``_logical`` for the current ';'-separated part.
+
+        radon looks for the last ':' of the part: the part is one logical line when that ':' is the
+        second-to-last token, else two (``if x: y``). Its final part still holds ENDMARKER, so there
+        the ':' must be the last real token; in earlier parts one token may follow it. A part without
+        ':' counts once unless it is empty (``x = 1;``).
+        """
+        length = self.significant - self.part_start
+        colon = self.colon_at - self.part_start
+        if colon >= 0:
+            return 1 if colon == length - (1 if final else 2) else 2
+        return 1 if length else 0
+
+    def _end_logical_line(self, last: int) -> None:
+        """Count and classify the logical line ending on row ``last``, then start the next one."""
+        self.lloc += self._logical_lloc(last)
+        if self.significant == 1 and self.string_rows is not None and not self.has_comment:
+            self._mark_string(last, *self.string_rows)
+        self._new_logical_line()
+
+    def _mark_string(self, last: int, first_row: int, last_row: int) -> None:
+        """A string alone in its logical line: a docstring on one row, else multi-line rows."""
+        if first_row == last_row:
+            self.kinds[first_row - 1] = DOCSTRING
+            return
+        lines, kinds = self.lines, self.kinds
+        for row in range(self.start, last + 1):
+            kinds[row - 1] = MULTI if lines[row - 1] else BLANK
+
+    def _logical_lloc(self, last: int) -> int:
+        return self.line_lloc + self._part_lloc(final=True)
+
+    def result(self) -> LineScan:
+        kinds = self.kinds
+        return LineScan(_totals(kinds, self.comments, self.lloc), bytes(kinds))
+
+
+class _TokenScan(_Scan):
+    """The reference scan: one ``tokenize`` pass (3.12+ f-string tokens folded into one string)."""
+
+    __slots__ = ("fstring_depth",)
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(lines)
+        self.fstring_depth = 0
+
+    def run(self) -> LineScan:
+        tokens = tokenize.generate_tokens(io.StringIO("\n".join(self.lines) + "\n").readline)
+        try:
+            for tok_type, tok_string, (srow, _), (erow, _), _ in tokens:
+                if self.fstring_depth:
+                    self._inside_fstring(tok_type, erow)
                 elif tok_type == _COMMENT_TOKEN:
-                    comments += 1
-                    has_comment = True
-                continue
-            if tok_type == _COMMENT_TOKEN:
-                comments += 1
-                if start:
-                    has_comment = True
-                else:
-                    kinds[srow - 1] = COMMENT
-                continue
-            if tok_type == _NL or tok_type in _LAYOUT:
-                continue
-            if tok_type == _NEWLINE:
-                if start:
-                    lloc += _part_lloc(part_len, last_colon, final=True)
-                    _classify(kinds, lines, start, srow, significant, only_string_rows, has_comment)
-                start = significant = part_len = 0
-                last_colon = -1
-                only_string_rows = None
-                has_comment = False
-                continue
-            # A significant token.
-            if not start:
-                start = srow
-            if tok_type == _OP:
-                if tok_string == ";":
-                    lloc += _part_lloc(part_len, last_colon, final=False)
-                    part_len = 0
-                    last_colon = -1
-                    significant += 1
-                    continue
-                if tok_string == ":":
-                    last_colon = part_len
-            elif tok_type in _FSTRING_START:
-                fstring_depth = 1
-                tok_type = _STRING
-            significant += 1
-            part_len += 1
-            if significant == 1 and tok_type == _STRING:
-                only_string_rows = (srow, erow)
-            elif significant > 1:
-                only_string_rows = None
-    except (tokenize.TokenError, SyntaxError) as exc:  # IndentationError is a SyntaxError
-        raise RawScanError(str(exc.args[0] if exc.args else exc)) from None
-    if start:  # unterminated logical line: tokenize raised above on real files; be safe anyway
-        raise RawScanError("unterminated logical line")
-    return LineScan(_totals(kinds, comments, lloc), bytes(kinds))
+                    self._comment(srow)
+                elif tok_type == _NEWLINE:
+                    if self.significant:
+                        self._end_logical_line(srow)
+                elif tok_type != _NL and tok_type not in _LAYOUT:
+                    self._token(tok_type, tok_string, srow, erow)
+        except (tokenize.TokenError, SyntaxError) as exc:  # IndentationError is a SyntaxError
+            raise RawScanError(str(exc.args[0] if exc.args else exc)) from None
+        if self.significant:  # unterminated logical line: tokenize raised above on real files
+            raise RawScanError("unterminated logical line")
+        return self.result()
+
+    def _inside_fstring(self, tok_type: int, erow: int) -> None:
+        """Inside a 3.12+ f-string only its end matters (and comments)."""
+        if tok_type in _FSTRING_START:
+            self.fstring_depth += 1
+        elif tok_type in _FSTRING_END:
+            self.fstring_depth -= 1
+            if not self.fstring_depth and self.string_rows is not None:
+                self.string_rows = (self.string_rows[0], erow)
+        elif tok_type == _COMMENT_TOKEN:
+            self.comments += 1
+            self.has_comment = True
+
+    def _token(self, tok_type: int, tok_string: str, srow: int, erow: int) -> None:
+        """A significant token."""
+        if not self.significant:
+            self.start = srow
+        if tok_type == _OP:
+            if tok_string == ";":
+                self._semicolon()
+                return
+            if tok_string == ":":
+                self.colon_at = self.significant
+        elif tok_type in _FSTRING_START:
+            self.fstring_depth = 1
+            tok_type = _STRING
+        if tok_type == _STRING and not self.significant:
+            self.string_rows = (srow, erow)
+        self.significant += 1
+
+
+def _scan_tokens(lines: list[str]) -> LineScan:
+    return _TokenScan(lines).run()
 
 
 _STRING_PATTERN = (
@@ -179,11 +273,13 @@ _STRING_PATTERN = (
     r'|"(?:[^"\\\n]|\\.)*")'
 )
 _OTHER_CHAR = r"""(?:[^\s'"#()\[\]{}:;\\]|:=)"""
+# Whitespace between tokens is skipped by each match; every group is a token kind (see _RegexScan).
 _LEXER = re.compile(
+    r"[ \t\f]*(?:"
     rf"(?P<string>{_STRING_PATTERN})"
     rf"|(?P<other>{_OTHER_CHAR}+(?:[ \t\f]+{_OTHER_CHAR}+)*)"  # names, numbers, operators, `:=`
-    r"|(?P<space>[ \t\f]+)|(?P<newline>\n)|(?P<open>[(\[{])|(?P<close>[)\]}])"
-    r"|(?P<colon>:)|(?P<semicolon>;)|(?P<comment>#[^\n]*)|(?P<continuation>\\\n)|(?P<unknown>.)",
+    r"|(?P<newline>\n)|(?P<open>[(\[{])|(?P<close>[)\]}])"
+    r"|(?P<colon>:)|(?P<semicolon>;)|(?P<comment>#[^\n]*)|(?P<continuation>\\\n)|(?P<unknown>.))",
     re.DOTALL,
 )
 _FSTRING_PREFIX = re.compile(r"[rRbBuU]?[fF]")
@@ -191,128 +287,111 @@ _FSTRING_PREFIX = re.compile(r"[rRbBuU]?[fF]")
 
 def scan_regex(lines: list[str]) -> LineScan | None:
     """The fast scan; ``None`` when the text holds something only ``tokenize`` can judge."""
-    kinds = bytearray(CODE if line else BLANK for line in lines)
-    comments = lloc = 0
-    row = 1
-    depth = 0
-    start = 0  # first row of the current logical line (0: none yet)
-    significant = 0
-    string_rows: tuple[int, int] | None = None
-    has_comment = False
-    line_lloc = 0  # logical lines of the ';'-separated parts already closed
-    part_len = 0
-    after_colon = -1  # significant matches after the part's last ':' (-1: no ':')
-    exact = False  # a ':' before a ';': radon's rule needs this logical line's exact tokens
-    source = "\n".join(lines) + "\n"
-    for match in _LEXER.finditer(source):
-        kind = match.lastgroup
-        if kind == "space":
-            continue
-        if kind == "newline":
-            if start and not depth:
-                if after_colon >= 0:
-                    line_lloc += 1 if after_colon == 0 else 2
-                elif part_len:
-                    line_lloc += 1
-                if exact:
-                    try:
-                        line_lloc = _scan_tokens(lines[start - 1 : row]).metrics.lloc
-                    except RawScanError:
-                        return None
-                lloc += line_lloc
-                _classify(kinds, lines, start, row, significant, string_rows, has_comment)
-                start = significant = line_lloc = part_len = 0
-                after_colon = -1
-                string_rows = None
-                has_comment = exact = False
-            row += 1
-            continue
-        if kind == "comment":
-            comments += 1
-            if start:
-                has_comment = True
-            else:
-                kinds[row - 1] = COMMENT
-            continue
-        if kind == "continuation":
-            row += 1
-            continue
-        if kind == "unknown":
-            return None
-        if not start:
-            start = row
-        significant += 1
-        if kind == "semicolon":
-            if depth:
-                return None
-            exact = exact or after_colon >= 0
-            line_lloc += 1 if part_len else 0
-            part_len = 0
-            after_colon = -1
-            string_rows = None
-            continue
-        part_len += 1
-        if kind == "colon":
-            after_colon = 0
-        elif after_colon >= 0:
-            after_colon += 1
-        if kind == "string":
-            text = match.group()
-            at = match.start()
-            is_fstring = _FSTRING_PREFIX.match(text) or (at and source[at - 1] in "fF")
-            if is_fstring and not _braces_balance(text):
-                return None  # PEP 701 reuse of the quote inside a replacement field
-            first = row
-            row += text.count("\n")
-            string_rows = (first, row) if significant == 1 else None
-        elif kind == "open":
-            depth += 1
-        elif kind == "close":
-            depth -= 1
-            if depth < 0:
-                return None
-        if significant > 1:
-            string_rows = None
-    if start or depth:
+    try:
+        return _RegexScan(lines).run()
+    except (_GiveUp, RawScanError):
         return None
-    return LineScan(_totals(kinds, comments, lloc), bytes(kinds))
+
+
+class _RegexScan(_Scan):
+    """One pass of ``_LEXER``: a method per token kind, looked up by the match's group number.
+
+    ``start`` is kept as the row after the last logical line (or continuation before any token), which
+    is the row of the next logical line's first token: comment-only and blank rows end no line.
+    """
+
+    __slots__ = ("depth", "exact", "row", "source")
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(lines)
+        self.row = self.start = 1
+        self.depth = 0
+        self.exact = False  # a ':' before a ';': radon's rule needs this logical line's exact tokens
+        self.source = "\n".join(lines) + "\n"
+
+    def run(self) -> LineScan:
+        handlers = (
+            self._unknown,  # group 0: never the last group
+            self._string,
+            self._other,
+            self._newline,
+            self._open,
+            self._close,
+            self._colon,
+            self._semicolon_match,
+            self._comment_match,
+            self._continuation,
+            self._unknown,
+        )
+        for match in _LEXER.finditer(self.source):
+            handlers[match.lastindex](match)  # type: ignore[index]
+        if self.significant or self.depth:
+            raise _GiveUp
+        return self.result()
+
+    def _string(self, match: re.Match[str]) -> None:
+        text = match.group(1)
+        at = match.start(1)
+        is_fstring = _FSTRING_PREFIX.match(text) or (at and self.source[at - 1] in "fF")
+        if is_fstring and not _braces_balance(text):
+            raise _GiveUp  # PEP 701 reuse of the quote inside a replacement field
+        first = self.row
+        self.row += text.count("\n")
+        self.string_rows = (first, self.row)
+        self.significant += 1
+
+    def _other(self, _: re.Match[str]) -> None:
+        self.significant += 1
+
+    def _newline(self, _: re.Match[str]) -> None:
+        self.row += 1
+        if self.depth:
+            return
+        if self.significant:
+            self._end_logical_line(self.row - 1)
+        self.start = self.row
+
+    def _open(self, _: re.Match[str]) -> None:
+        self.significant += 1
+        self.depth += 1
+
+    def _close(self, _: re.Match[str]) -> None:
+        self.significant += 1
+        self.depth -= 1
+        if self.depth < 0:
+            raise _GiveUp
+
+    def _colon(self, _: re.Match[str]) -> None:
+        self.colon_at = self.significant
+        self.significant += 1
+
+    def _semicolon_match(self, _: re.Match[str]) -> None:
+        if self.depth:
+            raise _GiveUp
+        self.exact = self.exact or self.colon_at >= self.part_start
+        self._semicolon()
+
+    def _comment_match(self, _: re.Match[str]) -> None:
+        self._comment(self.row)
+
+    def _continuation(self, _: re.Match[str]) -> None:
+        self.row += 1
+        if not self.significant:
+            self.start = self.row
+
+    def _unknown(self, _: re.Match[str]) -> None:
+        raise _GiveUp
+
+    def _logical_lloc(self, last: int) -> int:
+        if not self.exact:
+            return self.line_lloc + self._part_lloc(final=True)
+        self.exact = False
+        return _scan_tokens(self.lines[self.start - 1 : last]).metrics.lloc
 
 
 def _braces_balance(fstring: str) -> bool:
     body = fstring.replace("{{", "").replace("}}", "")
     return body.count("{") == body.count("}")
-
-
-def _part_lloc(length: int, last_colon: int, final: bool) -> int:
-    """radon's ``_logical`` for one ';'-separated part of ``length`` significant tokens.
-
-    radon looks for the last ':' of the part: the part is one logical line when that ':' is the
-    second-to-last token, else two (``if x: y``). Its final part still holds ENDMARKER, so there
-    the ':' must be the last real token; in earlier parts one token may follow it. A part without
-    ':' counts once unless it is empty (``x = 1;``).
-    """
-    if last_colon >= 0:
-        return 1 if last_colon == length - (1 if final else 2) else 2
-    return 1 if length else 0
-
-
-def _classify(
-    kinds: bytearray,
-    lines: list[str],
-    first: int,
-    last: int,
-    significant: int,
-    only_string_rows: tuple[int, int] | None,
-    has_comment: bool,
-) -> None:
-    if significant == 1 and only_string_rows is not None and not has_comment:
-        srow, erow = only_string_rows
-        if srow == erow:
-            kinds[srow - 1] = DOCSTRING
-            return
-        for row in range(first, last + 1):
-            kinds[row - 1] = MULTI if lines[row - 1] else BLANK
-    # Code rows keep their initial CODE/BLANK by emptiness.
 
 
 def _totals(kinds: bytearray, comments: int, lloc: int) -> RawMetrics:
