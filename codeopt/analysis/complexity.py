@@ -11,27 +11,58 @@ cannot hit the recursion limit on the deep trees (~3000 levels) that ``ast.parse
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from codeopt.analysis.model import ClassMetrics, FunctionKind
 
 # Fields that never hold statements or expressions: skipping them saves visiting ``Load()`` & co.
 _SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "kind", "conversion", "simple", "level"})
+# Per node type, fields that hold only names or flags (``Name.id``, ``Global.names``, ...).
+_SCALAR_FIELDS: dict[type, frozenset[str]] = {
+    node_type: frozenset(names)
+    for node_type, names in (
+        (ast.Name, ("id",)),
+        (ast.Attribute, ("attr",)),
+        (ast.arg, ("arg",)),
+        (ast.keyword, ("arg",)),
+        (ast.alias, ("name", "asname")),
+        (ast.FunctionDef, ("name",)),
+        (ast.AsyncFunctionDef, ("name",)),
+        (ast.ClassDef, ("name",)),
+        (ast.ExceptHandler, ("name",)),
+        (ast.ImportFrom, ("module",)),
+        (ast.Global, ("names",)),
+        (ast.Nonlocal, ("names",)),
+        (ast.comprehension, ("is_async",)),
+        (ast.MatchAs, ("name",)),
+        (ast.MatchStar, ("name",)),
+        (ast.MatchMapping, ("rest",)),
+        (ast.MatchClass, ("kwd_attrs",)),
+    )
+}
 
 
 class _ChildFields(dict[type, tuple[str, ...]]):
     def __missing__(self, node_type: type) -> tuple[str, ...]:
+        skipped = _SKIPPED_FIELDS | _SCALAR_FIELDS.get(node_type, frozenset())
         fields = (
             ()
             if node_type is ast.Constant
-            else tuple(name for name in getattr(node_type, "_fields", ()) if name not in _SKIPPED_FIELDS)
+            else tuple(name for name in getattr(node_type, "_fields", ()) if name not in skipped)
         )
         self[node_type] = fields
         return fields
 
 
 CHILD_FIELDS: dict[type, tuple[str, ...]] = _ChildFields()
-"""Per AST node type, the fields that may hold child nodes (shared by the metric walkers)."""
+"""Per AST node type, the fields that may hold child nodes (shared by the metric walkers).
+
+A field holds a node, ``None`` or a list. Lists hold nodes, except that ``Dict.keys`` and
+``arguments.kw_defaults`` may hold ``None``: walkers push list items unchecked and treat a ``None``
+as a leaf (``CHILD_FIELDS[type(None)]`` is empty, and no walker handles ``NoneType``).
+"""
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 _TRY_TYPES = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
@@ -95,59 +126,105 @@ class Cyclomatic:
 
 def cyclomatic(tree: ast.Module) -> Cyclomatic:
     """radon's cyclomatic complexity for every function and class of ``tree``, and the module total."""
-    module = Scope(None, "", None, None)
-    functions: list[Scope] = []
-    classes: list[Scope] = []
-    stack: list[tuple[ast.AST, Scope]] = [(stmt, module) for stmt in tree.body]
-    pop, push, child_fields = stack.pop, stack.append, CHILD_FIELDS
-    while stack:
-        node, scope = pop()
-        node_type = type(node)
-        if node_type is ast.FunctionDef or node_type is ast.AsyncFunctionDef or node_type is ast.ClassDef:
-            inner = _new_scope(node, scope)  # type: ignore[arg-type]
-            (classes if inner.is_class else functions).append(inner)
-            if inner.kind is FunctionKind.METHOD:
-                scope.methods.append(inner)
-            for stmt in node.body:  # type: ignore[attr-defined]
-                push((stmt, inner))
-            continue
-        if node_type is ast.Assert:
-            scope.points += 1  # radon does not look inside an assert
-            continue
-        scope.points += _decision_points(node, node_type)
-        for name in child_fields[node_type]:
-            value = getattr(node, name)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, ast.AST):
+    return _CyclomaticWalk().run(tree)
+
+
+def _one(node: ast.AST) -> int:
+    return 1
+
+
+def _bool_op_points(node: ast.BoolOp) -> int:
+    return len(node.values) - 1
+
+
+def _comprehension_points(node: ast.comprehension) -> int:
+    return 1 + len(node.ifs)
+
+
+def _loop_points(node: ast.For | ast.AsyncFor | ast.While) -> int:
+    return 1 + bool(node.orelse)
+
+
+def _try_points(node: ast.Try) -> int:
+    # radon 6.0.1 predates except* (TryStar); counted like try (see docs)
+    return len(node.handlers) + bool(node.orelse)
+
+
+def _match_points(node: ast.Match) -> int:
+    cases = node.cases
+    # radon: a capture-all case (`case _:` or `case name:`) is the `else`, not a decision.
+    catch_all = any(isinstance(case.pattern, ast.MatchAs) and case.pattern.pattern is None for case in cases)
+    return max(0, len(cases) - catch_all)
+
+
+_DECISION_POINTS: dict[type, Callable[[Any], int]] = {
+    ast.If: _one,
+    ast.IfExp: _one,
+    ast.BoolOp: _bool_op_points,
+    ast.comprehension: _comprehension_points,
+    ast.For: _loop_points,
+    ast.AsyncFor: _loop_points,
+    ast.While: _loop_points,
+    ast.Match: _match_points,
+    **dict.fromkeys(_TRY_TYPES, _try_points),
+}
+"""radon's increments per decision-point node type (other nodes add nothing)."""
+
+
+class _CyclomaticWalk:
+    """One iterative walk that attributes each decision point to its innermost ``def`` or ``class``."""
+
+    __slots__ = ("classes", "functions", "handlers", "stack")
+
+    def __init__(self) -> None:
+        self.functions: list[Scope] = []
+        self.classes: list[Scope] = []
+        self.stack: list[tuple[ast.AST, Scope]] = []
+        # Node types whose children are not walked the generic way: scopes, and asserts.
+        self.handlers: dict[type, Callable[[Any, Scope], None]] = {
+            ast.FunctionDef: self._enter,
+            ast.AsyncFunctionDef: self._enter,
+            ast.ClassDef: self._enter,
+            ast.Assert: self._assert,
+        }
+
+    def run(self, tree: ast.Module) -> Cyclomatic:
+        module = Scope(None, "", None, None)
+        stack = self.stack
+        stack.extend((stmt, module) for stmt in tree.body)
+        pop, push, child_fields = stack.pop, stack.append, CHILD_FIELDS
+        handlers, decision_points = self.handlers, _DECISION_POINTS
+        while stack:
+            node, scope = pop()
+            node_type = type(node)
+            handler = handlers.get(node_type)
+            if handler is not None:
+                handler(node, scope)
+                continue
+            points = decision_points.get(node_type)
+            if points is not None:
+                scope.points += points(node)
+            for name in child_fields[node_type]:
+                value = getattr(node, name)
+                if type(value) is list:
+                    for item in value:
                         push((item, scope))
-            elif isinstance(value, ast.AST):
-                push((value, scope))
-    return Cyclomatic(
-        _in_source_order(functions), _in_source_order(classes), _module_total(module, functions, classes)
-    )
-
-
-def _decision_points(node: ast.AST, node_type: type) -> int:
-    """radon's increments for one node (0 for nodes that are not decision points)."""
-    if node_type is ast.If or node_type is ast.IfExp:
-        return 1
-    if node_type is ast.BoolOp:
-        return len(node.values) - 1  # type: ignore[attr-defined]
-    if node_type is ast.comprehension:
-        return 1 + len(node.ifs)  # type: ignore[attr-defined]
-    if node_type is ast.For or node_type is ast.While or node_type is ast.AsyncFor:
-        return 1 + bool(node.orelse)  # type: ignore[attr-defined]
-    if node_type in _TRY_TYPES:  # radon 6.0.1 predates except* (TryStar); counted like try (see docs)
-        return len(node.handlers) + bool(node.orelse)  # type: ignore[attr-defined]
-    if node_type is ast.Match:
-        cases = node.cases  # type: ignore[attr-defined]
-        # radon: a capture-all case (`case _:` or `case name:`) is the `else`, not a decision.
-        catch_all = any(
-            isinstance(case.pattern, ast.MatchAs) and case.pattern.pattern is None for case in cases
+                elif value is not None:
+                    push((value, scope))
+        functions, classes = self.functions, self.classes
+        return Cyclomatic(
+            _in_source_order(functions), _in_source_order(classes), _module_total(module, functions, classes)
         )
-        return max(0, len(cases) - catch_all)
-    return 0
+
+    def _enter(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, scope: Scope) -> None:
+        inner = _new_scope(node, scope)
+        (self.classes if inner.is_class else self.functions).append(inner)
+        if inner.kind is FunctionKind.METHOD:
+            scope.methods.append(inner)
+        self.stack.extend((stmt, inner) for stmt in node.body)
+
+    def _assert(self, node: ast.Assert, scope: Scope) -> None:
+        scope.points += 1  # radon does not look inside an assert
 
 
 def _new_scope(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, parent: Scope) -> Scope:
