@@ -14,7 +14,9 @@ functions are then folded into their parents, children first.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from codeopt.analysis.complexity import CHILD_FIELDS
 from codeopt.analysis.model import Halstead
@@ -67,43 +69,71 @@ def _operand_key(operand: ast.expr) -> object:
     return operand  # distinct by identity, as in radon
 
 
+def _bin_op(node: ast.BinOp) -> tuple[list[str], list[ast.expr]]:
+    return [type(node.op).__name__], [node.left, node.right]
+
+
+def _compare(node: ast.Compare) -> tuple[list[str], list[ast.expr]]:
+    return [type(op).__name__ for op in node.ops], [*node.comparators, node.left]
+
+
+def _bool_op(node: ast.BoolOp) -> tuple[list[str], list[ast.expr]]:
+    return [type(node.op).__name__], node.values
+
+
+def _unary_op(node: ast.UnaryOp) -> tuple[list[str], list[ast.expr]]:
+    return [type(node.op).__name__], [node.operand]
+
+
+def _aug_assign(node: ast.AugAssign) -> tuple[list[str], list[ast.expr]]:
+    return [type(node.op).__name__], [node.target, node.value]
+
+
+_OPERATIONS: dict[type, Callable[[Any], tuple[list[str], list[ast.expr]]]] = {
+    ast.BinOp: _bin_op,
+    ast.Compare: _compare,
+    ast.BoolOp: _bool_op,
+    ast.UnaryOp: _unary_op,
+    ast.AugAssign: _aug_assign,
+}
+"""Per operation node type: its operators and their operands."""
+_FUNCTION_TYPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
+
+
 def halstead(tree: ast.Module) -> HalsteadResult:
     """radon's Halstead counts for the module and for every function (nested ones included)."""
     module = _Counts(None, None)
     created: list[tuple[FunctionNode, _Counts]] = []
     stack: list[tuple[ast.AST, _Counts]] = [(stmt, module) for stmt in tree.body]
     pop, push, child_fields = stack.pop, stack.append, CHILD_FIELDS
+    operations, function_types = _OPERATIONS, _FUNCTION_TYPES
     while stack:
         node, counts = pop()
         node_type = type(node)
-        if node_type is ast.FunctionDef or node_type is ast.AsyncFunctionDef:
+        if node_type in function_types:
             inner = _Counts(node.name, counts)  # type: ignore[attr-defined]
             created.append((node, inner))  # type: ignore[arg-type]
-            for stmt in node.body:  # type: ignore[attr-defined]
-                push((stmt, inner))
+            stack.extend((stmt, inner) for stmt in node.body)  # type: ignore[attr-defined]
             continue
-        if node_type is ast.BinOp:
-            counts.add([type(node.op).__name__], [node.left, node.right])  # type: ignore[attr-defined]
-        elif node_type is ast.Compare:
-            ops = [type(op).__name__ for op in node.ops]  # type: ignore[attr-defined]
-            counts.add(ops, [*node.comparators, node.left])  # type: ignore[attr-defined]
-        elif node_type is ast.BoolOp:
-            counts.add([type(node.op).__name__], node.values)  # type: ignore[attr-defined]
-        elif node_type is ast.UnaryOp:
-            counts.add([type(node.op).__name__], [node.operand])  # type: ignore[attr-defined]
-        elif node_type is ast.AugAssign:
-            counts.add([type(node.op).__name__], [node.target, node.value])  # type: ignore[attr-defined]
+        operation = operations.get(node_type)
+        if operation is not None:
+            counts.add(*operation(node))
         for name in child_fields[node_type]:
             value = getattr(node, name)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
-                        push((item, counts))
-            elif isinstance(value, ast.AST):
+                    push((item, counts))
+            elif value is not None:
                 push((value, counts))
+    functions = _fold(created)  # first: it completes the module's counts
+    return HalsteadResult(module.freeze(), functions)
+
+
+def _fold(created: list[tuple[FunctionNode, _Counts]]) -> dict[FunctionNode, Halstead]:
+    """Every function's own counts, each then folded into its parent's (children come last)."""
     functions: dict[FunctionNode, Halstead] = {}
-    for node, counts in reversed(created):  # children were created after their parents
+    for node, counts in reversed(created):
         functions[node] = counts.freeze()
         assert counts.parent is not None
         counts.parent.absorb(counts)
-    return HalsteadResult(module.freeze(), functions)
+    return functions
