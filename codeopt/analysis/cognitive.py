@@ -22,8 +22,9 @@ offset ``k`` adds ``score + k * nesting_increments``.
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from codeopt.analysis.complexity import CHILD_FIELDS
 
@@ -59,88 +60,13 @@ class CognitiveResult:
 def cognitive(tree: ast.Module) -> CognitiveResult:
     """Cognitive complexity of every function (nested ones included) and of the whole module."""
     module = _Score(None, None)
-    created: list[_Score] = []
-    stack: list[_Item] = [(stmt, module, 0, 0) for stmt in tree.body]
-    pop, push, child_fields = stack.pop, stack.append, CHILD_FIELDS
-    while stack:
-        node, scope, nesting, flags = pop()
-        node_type = type(node)
-        inherited = flags & _IN_CLASS
-        if node_type is ast.FunctionDef or node_type is ast.AsyncFunctionDef:
-            inner = _function_scope(node, scope, nesting, inherited)  # type: ignore[arg-type]
-            created.append(inner)
-            for child in _function_parts(node):  # type: ignore[arg-type]
-                push((child, inner, 0, 0))
-            continue
-        if node_type is ast.ClassDef:
-            for child in _class_parts(node):  # type: ignore[arg-type]
-                push((child, scope, 0, _IN_CLASS))
-            continue
-        if node_type is ast.If:
-            if flags & _ELIF:
-                scope.score += 1
-            else:
-                _nested_increment(scope, nesting)
-            push((node.test, scope, nesting, inherited))  # type: ignore[attr-defined]
-            _push_block(stack, node.body, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
-            orelse = node.orelse  # type: ignore[attr-defined]
-            if len(orelse) == 1 and type(orelse[0]) is ast.If and orelse[0].col_offset == node.col_offset:  # type: ignore[attr-defined]
-                push((orelse[0], scope, nesting, inherited | _ELIF))
-            elif orelse:
-                scope.score += 1
-                _push_block(stack, orelse, scope, nesting + 1, inherited)
-            continue
-        if node_type is ast.For or node_type is ast.AsyncFor or node_type is ast.While:
-            _nested_increment(scope, nesting)
-            for child in (node.test,) if node_type is ast.While else (node.target, node.iter):  # type: ignore[attr-defined]
-                push((child, scope, nesting, inherited))
-            _push_block(stack, node.body, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
-            if node.orelse:  # type: ignore[attr-defined]
-                scope.score += 1
-                _push_block(stack, node.orelse, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
-            continue
-        if node_type in _TRY_TYPES:
-            _push_block(stack, node.body, scope, nesting, inherited)  # type: ignore[attr-defined]
-            _push_block(stack, node.handlers, scope, nesting, inherited)  # type: ignore[attr-defined]
-            if node.orelse:  # type: ignore[attr-defined]
-                scope.score += 1
-                _push_block(stack, node.orelse, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
-            _push_block(stack, node.finalbody, scope, nesting, inherited)  # type: ignore[attr-defined]
-            continue
-        if node_type is ast.ExceptHandler:
-            _nested_increment(scope, nesting)
-            if node.type is not None:  # type: ignore[attr-defined]
-                push((node.type, scope, nesting, inherited))  # type: ignore[attr-defined]
-            _push_block(stack, node.body, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
-            continue
-        if node_type is ast.Match:
-            _nested_increment(scope, nesting)
-            push((node.subject, scope, nesting, inherited))  # type: ignore[attr-defined]
-            _push_block(stack, node.cases, scope, nesting + 1, inherited)  # type: ignore[attr-defined]
-            continue
-        if node_type is ast.IfExp:
-            _nested_increment(scope, nesting)
-            nesting += 1
-        elif node_type is ast.Lambda:
-            push((node.args, scope, nesting, inherited))  # type: ignore[attr-defined]
-            push((node.body, scope, nesting + 1, inherited))  # type: ignore[attr-defined]
-            continue
-        elif node_type is ast.BoolOp:
-            if not flags & _IN_BOOL_RUN:
-                scope.score += _operator_runs(node)  # type: ignore[arg-type]
-            for value in node.values:  # type: ignore[attr-defined]
-                push((value, scope, nesting, inherited | (_IN_BOOL_RUN if type(value) is ast.BoolOp else 0)))
-            continue
-        elif node_type is ast.Call and scope.node is not None and not scope.recursive:
-            scope.recursive = _calls_itself(node, scope)  # type: ignore[arg-type]
-        for name in child_fields[node_type]:
-            value = getattr(node, name)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        push((item, scope, nesting, inherited))
-            elif isinstance(value, ast.AST):
-                push((value, scope, nesting, inherited))
+    created = _CognitiveWalk().run(module, tree.body)
+    functions = _fold(created)  # first: it completes the module's score
+    return CognitiveResult(module.score, functions)
+
+
+def _fold(created: list[_Score]) -> dict[FunctionNode, int]:
+    """Every function's score, each then folded into its parent's at its nesting offset."""
     functions: dict[FunctionNode, int] = {}
     for scope in reversed(created):  # children were created after their parents
         scope.score += scope.recursive
@@ -148,18 +74,167 @@ def cognitive(tree: ast.Module) -> CognitiveResult:
         functions[scope.node] = scope.score
         scope.parent.score += scope.score + scope.offset * scope.nesting_increments
         scope.parent.nesting_increments += scope.nesting_increments
-    return CognitiveResult(module.score, functions)
+    return functions
+
+
+class _CognitiveWalk:
+    """The iterative walk: a handler per structure that scores, then pushes the children itself.
+
+    A handler takes ``(node, scope, nesting, flags)`` and returns whether the node's children are
+    still to be walked the generic way (at the same nesting, keeping only the ``_IN_CLASS`` flag).
+    """
+
+    __slots__ = ("created", "handlers", "stack")
+
+    def __init__(self) -> None:
+        self.created: list[_Score] = []
+        self.stack: list[_Item] = []
+        self.handlers: dict[type, Callable[[Any, _Score, int, int], bool]] = {
+            ast.FunctionDef: self._function,
+            ast.AsyncFunctionDef: self._function,
+            ast.ClassDef: self._class,
+            ast.If: self._if,
+            ast.For: self._for,
+            ast.AsyncFor: self._for,
+            ast.While: self._while,
+            **dict.fromkeys(_TRY_TYPES, self._try),
+            ast.ExceptHandler: self._except,
+            ast.Match: self._match,
+            ast.IfExp: self._if_exp,
+            ast.Lambda: self._lambda,
+            ast.BoolOp: self._bool_op,
+            ast.Call: self._call,
+        }
+
+    def run(self, module: _Score, body: list[ast.stmt]) -> list[_Score]:
+        """Score ``body`` into ``module``; returns the function scores, parents before children."""
+        stack = self.stack
+        stack.extend((stmt, module, 0, 0) for stmt in body)
+        pop, push, child_fields, handlers = stack.pop, stack.append, CHILD_FIELDS, self.handlers
+        while stack:
+            node, scope, nesting, flags = pop()
+            node_type = type(node)
+            handler = handlers.get(node_type)
+            if handler is not None and not handler(node, scope, nesting, flags):
+                continue
+            inherited = flags & _IN_CLASS
+            for name in child_fields[node_type]:
+                value = getattr(node, name)
+                if type(value) is list:
+                    for item in value:
+                        push((item, scope, nesting, inherited))
+                elif value is not None:
+                    push((value, scope, nesting, inherited))
+        return self.created
+
+    def _block(self, nodes: Sequence[ast.AST], scope: _Score, nesting: int, flags: int) -> None:
+        self.stack.extend([(node, scope, nesting, flags) for node in nodes])
+
+    def _function(self, node: FunctionNode, scope: _Score, nesting: int, flags: int) -> bool:
+        inner = _function_scope(node, scope, nesting, flags & _IN_CLASS)
+        self.created.append(inner)
+        self._block(_function_parts(node), inner, 0, 0)
+        return False
+
+    def _class(self, node: ast.ClassDef, scope: _Score, nesting: int, flags: int) -> bool:
+        self._block(_class_parts(node), scope, 0, _IN_CLASS)
+        return False
+
+    def _if(self, node: ast.If, scope: _Score, nesting: int, flags: int) -> bool:
+        inherited = flags & _IN_CLASS
+        if flags & _ELIF:
+            scope.score += 1
+        else:
+            _nested_increment(scope, nesting)
+        self.stack.append((node.test, scope, nesting, inherited))
+        self._block(node.body, scope, nesting + 1, inherited)
+        orelse = node.orelse
+        if len(orelse) == 1 and type(orelse[0]) is ast.If and orelse[0].col_offset == node.col_offset:
+            self.stack.append((orelse[0], scope, nesting, inherited | _ELIF))
+        elif orelse:
+            scope.score += 1
+            self._block(orelse, scope, nesting + 1, inherited)
+        return False
+
+    def _for(self, node: ast.For | ast.AsyncFor, scope: _Score, nesting: int, flags: int) -> bool:
+        return self._loop(node, (node.target, node.iter), scope, nesting, flags & _IN_CLASS)
+
+    def _while(self, node: ast.While, scope: _Score, nesting: int, flags: int) -> bool:
+        return self._loop(node, (node.test,), scope, nesting, flags & _IN_CLASS)
+
+    def _loop(
+        self,
+        node: ast.For | ast.AsyncFor | ast.While,
+        heads: tuple[ast.expr, ...],
+        scope: _Score,
+        nesting: int,
+        inherited: int,
+    ) -> bool:
+        _nested_increment(scope, nesting)
+        self._block(heads, scope, nesting, inherited)
+        self._block(node.body, scope, nesting + 1, inherited)
+        if node.orelse:
+            scope.score += 1
+            self._block(node.orelse, scope, nesting + 1, inherited)
+        return False
+
+    def _try(self, node: ast.Try, scope: _Score, nesting: int, flags: int) -> bool:
+        inherited = flags & _IN_CLASS
+        self._block(node.body, scope, nesting, inherited)
+        self._block(node.handlers, scope, nesting, inherited)
+        if node.orelse:
+            scope.score += 1
+            self._block(node.orelse, scope, nesting + 1, inherited)
+        self._block(node.finalbody, scope, nesting, inherited)
+        return False
+
+    def _except(self, node: ast.ExceptHandler, scope: _Score, nesting: int, flags: int) -> bool:
+        inherited = flags & _IN_CLASS
+        _nested_increment(scope, nesting)
+        if node.type is not None:
+            self.stack.append((node.type, scope, nesting, inherited))
+        self._block(node.body, scope, nesting + 1, inherited)
+        return False
+
+    def _match(self, node: ast.Match, scope: _Score, nesting: int, flags: int) -> bool:
+        inherited = flags & _IN_CLASS
+        _nested_increment(scope, nesting)
+        self.stack.append((node.subject, scope, nesting, inherited))
+        self._block(node.cases, scope, nesting + 1, inherited)
+        return False
+
+    def _if_exp(self, node: ast.IfExp, scope: _Score, nesting: int, flags: int) -> bool:
+        _nested_increment(scope, nesting)
+        self._block((node.test, node.body, node.orelse), scope, nesting + 1, flags & _IN_CLASS)
+        return False
+
+    def _lambda(self, node: ast.Lambda, scope: _Score, nesting: int, flags: int) -> bool:
+        inherited = flags & _IN_CLASS
+        self.stack.append((node.args, scope, nesting, inherited))
+        self.stack.append((node.body, scope, nesting + 1, inherited))
+        return False
+
+    def _bool_op(self, node: ast.BoolOp, scope: _Score, nesting: int, flags: int) -> bool:
+        if not flags & _IN_BOOL_RUN:
+            scope.score += _operator_runs(node)
+        inherited = flags & _IN_CLASS
+        self.stack.extend(
+            [
+                (value, scope, nesting, inherited | (_IN_BOOL_RUN if type(value) is ast.BoolOp else 0))
+                for value in node.values
+            ]
+        )
+        return False
+
+    def _call(self, node: ast.Call, scope: _Score, nesting: int, flags: int) -> bool:
+        if scope.node is not None and not scope.recursive:
+            scope.recursive = _calls_itself(node, scope)
+        return True
 
 
 def _nested_increment(scope: _Score, nesting: int) -> None:
     scope.score += 1 + nesting
     scope.nesting_increments += 1
-
-
-def _push_block(
-    stack: list[_Item], nodes: Sequence[ast.AST], scope: _Score, nesting: int, flags: int
-) -> None:
-    stack.extend([(node, scope, nesting, flags) for node in nodes])
 
 
 def _function_scope(node: FunctionNode, parent: _Score, nesting: int, in_class: int) -> _Score:
