@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeopt.analysis.graph import ImportGraph, build_graph
@@ -20,9 +21,9 @@ from codeopt.analysis.worker import Job, run_jobs
 from codeopt.config import Settings
 from codeopt.errors import SourceError, TooLarge
 from codeopt.report.model import AnalysisRun, Diagnostic
-from codeopt.rules.base import Finding
+from codeopt.rules.base import Finding, Rule
 from codeopt.rules.baseline import load_baseline, new_findings
-from codeopt.rules.engine import instantiate, run_rules, select_rules
+from codeopt.rules.engine import RuleRun, instantiate, run_rules, select_rules
 from codeopt.source.cache import ResultCache, RunCache
 from codeopt.source.discovery import Discovered, Problem, discover
 from codeopt.source.reading import read_bytes
@@ -182,6 +183,62 @@ class _Stopwatch:
         self._start = now
 
 
+@dataclass
+class _Run:
+    """One analysis in progress: what it was asked, and a stopwatch over its stages."""
+
+    settings: Settings
+    cwd: Path
+    root: Path
+    use_cache: bool
+    measure_imports: bool
+    progress: Progress | None
+    watch: _Stopwatch = field(default_factory=_Stopwatch)
+
+    def compute(
+        self, targets: Sequence[Discovered], problems: Sequence[Problem], rules: Sequence[Rule]
+    ) -> tuple[list[FileResult], int, ProjectAnalysis, RuleRun, list[Diagnostic]]:
+        """Per-file results, cache hits, the project, rule results and diagnostics: from the
+        previous run when nothing changed, else from the per-file cache and the workers."""
+        run_cache = RunCache(self.root / self.settings.cache_dir) if self.use_cache else None
+        if self.measure_imports:
+            run_cache = None  # measured costs are not part of the key
+        run_key = (
+            run_cache.key([t.path for t in targets], _run_salt(self.settings, self.cwd))
+            if run_cache
+            else None
+        )
+        previous = run_cache.get(run_key) if run_cache and run_key else None
+        if previous is not None:  # nothing changed since the last run: reuse it whole
+            results, graph, outcome = previous
+            analyses, diagnostics = _split(results, problems, self.cwd)
+            self.watch.lap("cached_run")
+            project = ProjectAnalysis(root=str(self.root), files=tuple(analyses), graph=graph)
+            return results, len(results), project, outcome, diagnostics
+        code = code_fingerprint()
+        cache = ResultCache(self.root / self.settings.cache_dir, code) if self.use_cache else None
+        results, hits = analyze_files(targets, self.settings, self.cwd, cache, self.progress)
+        analyses, diagnostics = _split(results, problems, self.cwd)
+        self.watch.lap("files")
+        project = self.project(analyses)
+        outcome = run_rules(project, rules, self.settings.per_file_ignores)
+        self.watch.lap("rules")
+        if run_cache and run_key:
+            run_cache.put(run_key, (results, project.graph, outcome))
+        return results, hits, project, outcome, diagnostics
+
+    def project(self, analyses: list[FileAnalysis]) -> ProjectAnalysis:
+        graph = build_graph(analyses)
+        self.watch.lap("graph")
+        measured: dict[str, ImportCost] = {}
+        if self.measure_imports:
+            graph, measured = _measured_graph(analyses, graph, self.root)
+            self.watch.lap("measure_imports")
+        return ProjectAnalysis(
+            root=str(self.root), files=tuple(analyses), graph=graph, measured_costs=measured
+        )
+
+
 def run_analysis(
     paths: Sequence[Path],
     settings: Settings,
@@ -194,38 +251,11 @@ def run_analysis(
 ) -> AnalysisRun:
     cwd = cwd or Path.cwd()
     root = Path(settings.project_root) if settings.project_root else cwd
-    watch = _Stopwatch()
+    run = _Run(settings, cwd, root, use_cache and settings.cache, measure_imports, progress)
     rules = instantiate(select_rules(settings.select, settings.ignore), settings.rules)
     targets, problems = discover(paths, settings, root)
-    watch.lap("discover")
-
-    use_cache = use_cache and settings.cache
-    run_cache = RunCache(root / settings.cache_dir) if use_cache and not measure_imports else None
-    run_key = run_cache.key([t.path for t in targets], _run_salt(settings, cwd)) if run_cache else None
-    previous = run_cache.get(run_key) if run_cache and run_key else None
-    if previous is not None:  # nothing changed since the last run: reuse it whole
-        results, graph, outcome = previous
-        hits = len(results)
-        watch.lap("cached_run")
-    else:
-        cache = ResultCache(root / settings.cache_dir, code_fingerprint()) if use_cache else None
-        results, hits = analyze_files(targets, settings, cwd, cache, progress)
-        watch.lap("files")
-    analyses, diagnostics = _split(results, problems, cwd)
-
-    measured: dict[str, ImportCost] = {}
-    if previous is None:
-        graph = build_graph(analyses)
-        watch.lap("graph")
-        if measure_imports:
-            graph, measured = _measured_graph(analyses, graph, root)
-            watch.lap("measure_imports")
-    project = ProjectAnalysis(root=str(root), files=tuple(analyses), graph=graph, measured_costs=measured)
-    if previous is None:
-        outcome = run_rules(project, rules, settings.per_file_ignores)
-        watch.lap("rules")
-        if run_cache and run_key:
-            run_cache.put(run_key, (results, graph, outcome))
+    run.watch.lap("discover")
+    results, hits, project, outcome, diagnostics = run.compute(targets, problems, rules)
     diagnostics.extend(Diagnostic("<rules>", line) for line in outcome.errors)
     findings, baselined = _apply_baseline(
         list(outcome.findings), baseline or (Path(settings.baseline) if settings.baseline else None)
@@ -236,7 +266,7 @@ def run_analysis(
         diagnostics=tuple(diagnostics),
         suppressed=outcome.suppressed,
         baselined=baselined,
-        timings=watch.timings,
+        timings=run.watch.timings,
         cache_hits=hits,
         files_seen=len(targets),
         slowest=_slowest(results),
