@@ -66,6 +66,20 @@ def lcom4(tree: ast.Module) -> Cohesion:
         unit for stmt in _candidate_statements(tree) if (unit := _unit_of(stmt, walker)) is not None
     ]
     units = _merge_same_names(statements)
+    links = _links(units)
+    edges = {tuple(sorted((units[a].names[0], units[b].names[0]))) for a, b in links}
+    edges.update(tuple(sorted((unit.names[0], name))) for unit in units for name in unit.names[1:])
+    components = _components(units, links)
+    return Cohesion(
+        lcom4=len(components),
+        units=len(units),
+        components=components,
+        edges=tuple(sorted(edges)),  # type: ignore[arg-type]
+    )
+
+
+def _links(units: list[_Unit]) -> set[tuple[int, int]]:
+    """Pairs of unit indexes (lower first) joined by a reference or a shared ``global`` variable."""
     definer = {name: index for index, unit in enumerate(units) for name in unit.names}
     declared_global = set().union(*(unit.global_names for unit in units)) if units else set()
     links: set[tuple[int, int]] = set()
@@ -80,15 +94,7 @@ def lcom4(tree: ast.Module) -> Cohesion:
                 continue
             if other != index:
                 links.add((min(index, other), max(index, other)))
-    edges = {tuple(sorted((units[a].names[0], units[b].names[0]))) for a, b in links}
-    edges.update(tuple(sorted((unit.names[0], name))) for unit in units for name in unit.names[1:])
-    components = _components(units, links)
-    return Cohesion(
-        lcom4=len(components),
-        units=len(units),
-        components=components,
-        edges=tuple(sorted(edges)),  # type: ignore[arg-type]
-    )
+    return links
 
 
 def _merge_same_names(statements: list[_Unit]) -> list[_Unit]:
@@ -188,7 +194,9 @@ class _ScopeWalker:
         self.scopes: list[_Scope] = []
         self.bindings: list[tuple[int, int, str]] = []
         self.stack: list[tuple[ast.AST, _Scope]] = []
-        self._special: dict[type, Callable[[Any, _Scope], None]] = {
+        # Per node type, a handler that returns whether the node's children are still to be walked.
+        self._special: dict[type, Callable[[Any, _Scope], bool]] = {
+            ast.Name: self._name,
             ast.FunctionDef: self._function,
             ast.AsyncFunctionDef: self._function,
             ast.Lambda: self._function,
@@ -202,6 +210,7 @@ class _ScopeWalker:
             ast.Import: self._import,
             ast.ImportFrom: self._import,
             ast.NamedExpr: self._walrus,
+            **dict.fromkeys(_NAMED_TARGETS, self._named_target),
         }
 
     def run(self, stmt: ast.stmt) -> tuple[list[_Scope], list[tuple[int, int, str]]]:
@@ -210,39 +219,42 @@ class _ScopeWalker:
         self.bindings = []
         stack = self.stack
         stack.append((stmt, self.module))
-        pop, push, special = stack.pop, stack.append, self._special
+        pop, push, special, child_fields = stack.pop, stack.append, self._special, CHILD_FIELDS
         while stack:
             node, scope = pop()
             node_type = type(node)
-            if node_type is ast.Name:
-                scope.used.add(node.id)  # type: ignore[attr-defined]
-                if type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
-                    self._bind(scope, node.id, node)  # type: ignore[attr-defined]
-                continue
             handler = special.get(node_type)
-            if handler is not None:
-                handler(node, scope)
+            if handler is not None and not handler(node, scope):
                 continue
-            if node_type in _NAMED_TARGETS:
-                name = getattr(node, "rest" if node_type is ast.MatchMapping else "name")
-                if name is not None:
-                    scope.bound.add(name)  # exception and pattern names: not unit definitions
-            for field_name in CHILD_FIELDS[node_type]:
+            for field_name in child_fields[node_type]:
                 value = getattr(node, field_name)
                 if type(value) is list:
                     for item in value:
-                        if isinstance(item, ast.AST):
-                            push((item, scope))
-                elif isinstance(value, ast.AST):
+                        push((item, scope))
+                elif value is not None:
                     push((value, scope))
         return self.scopes, self.bindings
+
+    def _name(self, node: ast.Name, scope: _Scope) -> bool:
+        scope.used.add(node.id)
+        if type(node.ctx) is not ast.Load:
+            self._bind(scope, node.id, node)
+        return False
+
+    def _named_target(
+        self, node: ast.ExceptHandler | ast.MatchAs | ast.MatchStar | ast.MatchMapping, scope: _Scope
+    ) -> bool:
+        name = node.rest if isinstance(node, ast.MatchMapping) else node.name
+        if name is not None:
+            scope.bound.add(name)  # exception and pattern names: not unit definitions
+        return True
 
     def _bind(self, scope: _Scope, name: str, node: ast.AST) -> None:
         scope.bound.add(name)
         if scope is self.module:
             self.bindings.append((node.lineno, node.col_offset, name))  # type: ignore[attr-defined]
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, scope: _Scope) -> None:
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, scope: _Scope) -> bool:
         push = self.stack.append
         if not isinstance(node, ast.Lambda):
             self._bind(scope, node.name, node)
@@ -255,8 +267,9 @@ class _ScopeWalker:
         _bind_arguments(node.args, scope, inner, self.stack)
         for child in node.body if isinstance(node.body, list) else [node.body]:
             push((child, inner))
+        return False
 
-    def _class(self, node: ast.ClassDef, scope: _Scope) -> None:
+    def _class(self, node: ast.ClassDef, scope: _Scope) -> bool:
         push = self.stack.append
         self._bind(scope, node.name, node)
         for child in (*node.decorator_list, *node.bases, *node.keywords):
@@ -265,10 +278,11 @@ class _ScopeWalker:
         self.scopes.append(inner)
         for child in node.body:
             push((child, inner))
+        return False
 
     def _comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, scope: _Scope
-    ) -> None:
+    ) -> bool:
         push = self.stack.append
         inner = _Scope("comprehension", scope)
         self.scopes.append(inner)
@@ -279,24 +293,28 @@ class _ScopeWalker:
                 push((condition, inner))
         for element in (node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,):
             push((element, inner))
+        return False
 
-    def _declaration(self, node: ast.Global | ast.Nonlocal, scope: _Scope) -> None:
+    def _declaration(self, node: ast.Global | ast.Nonlocal, scope: _Scope) -> bool:
         (scope.global_names if isinstance(node, ast.Global) else scope.nonlocal_names).update(node.names)
+        return False
 
-    def _import(self, node: ast.Import | ast.ImportFrom, scope: _Scope) -> None:
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: _Scope) -> bool:
         if scope is self.module:
-            return  # a module-level import defines no unit
+            return False  # a module-level import defines no unit
         for alias in node.names:
             if alias.name != "*":
                 scope.bound.add(alias.asname or alias.name.split(".")[0])
+        return False
 
-    def _walrus(self, node: ast.NamedExpr, scope: _Scope) -> None:
+    def _walrus(self, node: ast.NamedExpr, scope: _Scope) -> bool:
         target = scope
         while target.kind == "comprehension" and target.parent is not None:
             target = target.parent  # `:=` in a comprehension binds in the enclosing scope
         target.used.add(node.target.id)
         self._bind(target, node.target.id, node)
         self.stack.append((node.value, scope))
+        return False
 
 
 def _bind_arguments(
