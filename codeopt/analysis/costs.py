@@ -138,7 +138,9 @@ def _successors(
     succ: dict[str, set[str]] = {comp: set() for comp in members}
     for comp, names in members.items():
         for name in names:
-            succ[comp].update(component[t] for t in adj[name] if component[t] != comp)
+            for target in adj[name]:
+                if component[target] != comp:
+                    succ[comp].add(component[target])
     return succ
 
 
@@ -148,10 +150,11 @@ def _post_order(root: str, succ: Mapping[str, set[str]], done: set[str], order: 
     stack = [(root, iter(sorted(succ[root])))]
     while stack:
         comp, children = stack[-1]
-        child = next((c for c in children if c not in done), None)
-        if child is None:
+        for child in children:
+            if child not in done:
+                done.add(child)
+                stack.append((child, iter(sorted(succ[child]))))
+                break
+        else:
             stack.pop()
             order.append(comp)
-        else:
-            done.add(child)
-            stack.append((child, iter(sorted(succ[child]))))

@@ -121,43 +121,42 @@ class _Tarjan:
                 self.search(root)
         return self.out
 
-    def enter(self, node: str) -> None:
-        self.index[node] = self.low[node] = len(self.index)
-        self.stack.append(node)
-        self.on_stack.add(node)
-
     def search(self, root: str) -> None:
-        """Depth-first from ``root`` with an explicit stack of (node, its children left to see)."""
-        self.enter(root)
-        work = [(root, iter(self.adj[root]))]
+        """Depth-first from ``root`` with an explicit stack of (node, its children left to see).
+
+        The hot loop of the graph build: entering a node (numbering it, pushing it on the stack) is
+        written out rather than called.
+        """
+        adj, index, low, on_stack, stack = self.adj, self.index, self.low, self.on_stack, self.stack
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(adj[root]))]
         while work:
             node, children = work[-1]
-            child = self.next_unvisited(node, children)
-            if child is not None:
-                self.enter(child)
-                work.append((child, iter(self.adj[child])))
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                self.low[parent] = min(self.low[parent], self.low[node])
-            if self.low[node] == self.index[node]:
-                self.out.append(self.pop_component(node))
-
-    def next_unvisited(self, node: str, children: Iterable[str]) -> str | None:
-        """The next child not visited yet; children still on the stack lower ``node``'s link."""
-        for child in children:
-            if child not in self.index:
-                return child
-            if child in self.on_stack and self.index[child] < self.low[node]:
-                self.low[node] = self.index[child]
-        return None
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(adj[child])))
+                    break
+                if child in on_stack and index[child] < low[node]:
+                    low[node] = index[child]  # a way back to a node still on the stack
+            else:
+                work.pop()
+                if work and low[node] < low[work[-1][0]]:
+                    low[work[-1][0]] = low[node]  # the parent reaches as far back as its child
+                if low[node] == index[node]:
+                    self.out.append(self.pop_component(node))
 
     def pop_component(self, node: str) -> list[str]:
+        """The component rooted at ``node``: the stack down to it."""
+        stack, on_stack = self.stack, self.on_stack
         component = []
         while True:
-            member = self.stack.pop()
-            self.on_stack.discard(member)
+            member = stack.pop()
+            on_stack.discard(member)
             component.append(member)
             if member == node:
                 return component

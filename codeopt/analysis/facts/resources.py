@@ -31,6 +31,10 @@ class ResourceTracking(WalkerBase):
         self, value: ast.expr, target: ast.expr | None, fn: Scope, *, via_with: bool
     ) -> Creation | None:
         """Start following ``value`` when it is a call to an imported callee whose result is kept."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call):
+            return None  # most assignments: nothing to follow, decided without a further call
         created = self.created_call(value)
         kept = self.kept_as(target, fn) if created is not None else None
         if created is None or kept is None:
@@ -55,12 +59,9 @@ class ResourceTracking(WalkerBase):
         fn.creations.append(creation)
         return creation
 
-    def created_call(self, value: ast.expr) -> tuple[ast.Call, bool, str, str] | None:
+    def created_call(self, call: ast.Call) -> tuple[ast.Call, bool, str, str] | None:
         """(the creating call, wrapped in ``contextlib.closing``, resolved callee, local root name);
-        None unless ``value`` is a call to an imported callee (builtins and locals cannot be named)."""
-        call = _awaited(value)
-        if not isinstance(call, ast.Call):
-            return None
+        None unless ``call`` calls an imported callee (builtins and locals cannot be named)."""
         closing = False
         callee, root = self.dotted(call.func)
         if callee in _CLOSING and call.args:
@@ -238,7 +239,8 @@ def _names_in_container(node: ast.expr) -> list[ast.Name]:
 
 def _method_call_root(node: ast.expr) -> tuple[ast.Name | None, str]:
     """``conn.execute(q)`` -> (conn, "execute"): a method called directly on a name."""
-    node = _awaited(node)
+    if isinstance(node, ast.Await):
+        node = node.value
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)

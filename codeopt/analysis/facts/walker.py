@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 _DYNAMIC = frozenset({"globals", "exec", "eval", "vars", "locals"})
 _PROPAGATED_ROLES = frozenset({UseRole.ISINSTANCE, UseRole.EXCEPT, UseRole.SUBCLASS, UseRole.DECORATOR})
+_SPECIAL_CALLS = frozenset({"isinstance", "issubclass", "getattr", "setattr", "hasattr"})
 _Comprehension = ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
 
 
@@ -215,16 +216,22 @@ class _Walker(ImportTracking, ResourceTracking, AttributeTracking, ShapeTracking
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         self.hints.setdefault(id(func), (UseRole.CALL, ""))
-        if isinstance(func, ast.Name) and func.id in ("isinstance", "issubclass") and len(node.args) == 2:
-            self.hint(node.args[1], UseRole.ISINSTANCE)
+        if isinstance(func, ast.Name) and func.id in _SPECIAL_CALLS:
+            self.note_special_call(func, node)
         if self.loop_depth:
             self.note_loop_call(func)
         fn = self.own_function()
         if fn is not None and fn.tracked:
             self.note_passed(node, fn)
-        if isinstance(func, ast.Name):
-            self.note_reflective_attribute(func, node)
         self.generic_visit(node)
+
+    def note_special_call(self, func: ast.Name, call: ast.Call) -> None:
+        """``isinstance``/``issubclass`` (their second argument is used as a class), and
+        ``getattr``/``setattr``/``hasattr`` (on ``self``: an attribute access by name)."""
+        if func.id not in ("isinstance", "issubclass"):
+            self.note_reflective_attribute(func, call)
+        elif len(call.args) == 2:
+            self.hint(call.args[1], UseRole.ISINSTANCE)
 
     # -- assignments ------------------------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -320,7 +327,7 @@ class _Walker(ImportTracking, ResourceTracking, AttributeTracking, ShapeTracking
         self.visit(node.value)
 
     def visit_If(self, node: ast.If) -> None:
-        if self.visit_guard(node):
+        if not self.function_depth and self.visit_guard(node):  # guards only count outside functions
             return
         self.visit(node.test)
         module_level = not self.in_function()
