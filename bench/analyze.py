@@ -34,9 +34,9 @@ import sys, time, json
 from radon.complexity import cc_visit
 from radon.metrics import mi_visit, h_visit
 from radon.raw import analyze
-kind = sys.argv[1]
+kind, listing = sys.argv[1], sys.argv[2]
 work = {"cc": cc_visit, "mi": lambda s: mi_visit(s, True), "raw": analyze, "hal": h_visit}[kind]
-for line in sys.stdin:
+for line in open(listing, encoding="utf-8"):
     path = line.rstrip("\n")
     start = time.perf_counter()
     try:
@@ -92,15 +92,14 @@ def radon_pass(kind: str, files: list[Path], cap: float) -> tuple[float, int, li
     total, capped, times = 0.0, 0, []
     pending = [str(f) for f in files]
     while pending:
+        # the list goes through a file: writing it to the child's stdin while the child fills its
+        # stdout pipe deadlocks once both pipes are full
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+            listing.write("\n".join(pending) + "\n")
         proc = subprocess.Popen(
-            [sys.executable, "-c", RADON_DRIVER, kind],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            [sys.executable, "-c", RADON_DRIVER, kind, listing.name], stdout=subprocess.PIPE, text=True
         )
-        assert proc.stdin and proc.stdout
-        proc.stdin.write("\n".join(pending) + "\n")
-        proc.stdin.close()
+        assert proc.stdout
         done = 0
         os.set_blocking(proc.stdout.fileno(), True)
         import selectors
@@ -126,6 +125,7 @@ def radon_pass(kind: str, files: list[Path], cap: float) -> tuple[float, int, li
             done += 1
             started = time.perf_counter()
         proc.wait()
+        os.unlink(listing.name)
         pending = pending[done:]
     times.sort(key=lambda t: -t[1])
     return total, capped, times[:3]
