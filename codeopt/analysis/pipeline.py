@@ -21,7 +21,7 @@ def code_fingerprint() -> str:
 
     digest = hashlib.blake2b(digest_size=16)
     for package in (codeopt.analysis, codeopt.source):
-        for path in sorted(Path(package.__path__[0]).glob("*.py")):
+        for path in sorted(Path(package.__path__[0]).rglob("*.py")):
             try:
                 digest.update(path.read_bytes())
             except OSError:
