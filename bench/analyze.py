@@ -222,8 +222,8 @@ def main() -> int:
         f"diagnostics  : {sum(1 for line in err.splitlines() if line.startswith('codeopt: '))} one-line, "
         f"tracebacks {err.count('Traceback')}"
     )
-    slowest = data["timings"]["slowest_files"][:3]
-    print("codeopt slowest files: " + ", ".join(f"{path} {seconds:.2f}s" for path, seconds in slowest))
+    codeopt_slowest = data["timings"]["slowest_files"][:3]
+    print("codeopt slowest files: " + ", ".join(f"{p} {s:.2f}s" for p, s in codeopt_slowest))
     if not args.skip_radon:
         radon_total = 0.0
         for kind in ("cc", "mi", "raw", "hal"):
@@ -236,7 +236,7 @@ def main() -> int:
         print(f"ratio cold / radon sum : {cold / radon_total:6.3f}   (target <= 0.25)")
     print(f"ratio warm / cold      : {warm / cold:6.3f}   (target <= 0.05)")
     print(f"peak RSS               : {max(cold_rss, warm_rss):6.0f} MB (target <= 500)")
-    print(f"slowest file           : {slowest[0][1]:6.2f} s  (target <= 2)")
+    print(f"slowest file           : {codeopt_slowest[0][1]:6.2f} s  (target <= 2)")
     return 0
 
 
