@@ -25,6 +25,20 @@ _SCHEMA = "1"
 _README = "This folder is codeopt's cache; it is safe to delete. Disable it with --no-cache.\n"
 
 
+def _write_atomically(target: Path, payload: bytes) -> None:
+    """Temp file + rename in the same folder, so a reader sees the old file or the new one, never
+    half of one; the temp file is removed when the write fails."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 @contextlib.contextmanager
 def _no_gc() -> Iterator[None]:
     """Unpickling hundreds of thousands of small objects triggers the cyclic collector over and over
@@ -75,15 +89,10 @@ class ResultCache:
                 (self.directory.parent / "README").write_text(_README)
                 (self.directory.parent / ".gitignore").write_text("*\n")
             folder.mkdir(exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, folder / key)
+            _write_atomically(folder / key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             # A read-only tree or a full disk must not fail the analysis; stop trying for this run.
             self._usable = False
-            with contextlib.suppress(Exception):
-                os.unlink(tmp)
 
 
 class RunCache:
@@ -132,11 +141,8 @@ class RunCache:
     def put(self, key: str, value: Any) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            data = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
-            for target, payload in ((self.data_file, data), (self.key_file, key.encode())):
-                fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(payload)
-                os.replace(tmp, target)
+            # data before key: a reader that sees the new key finds the new data (and checks it)
+            _write_atomically(self.data_file, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+            _write_atomically(self.key_file, key.encode())
         except OSError:
             pass  # a read-only tree or a full disk must not fail the analysis
