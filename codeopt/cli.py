@@ -8,51 +8,18 @@ diagnostics go to stderr.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from codeopt import __version__
+from codeopt.cli_optimize import optimize_command
+from codeopt.cli_split import move_command, split_command
+from codeopt.cli_support import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Progress, fail, split_csv
 from codeopt.config import FORMATS, SEVERITIES, Settings, load_settings
 from codeopt.errors import CodeoptError
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"codeopt: error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
-
-
-def _split_csv(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
-class Progress:
-    """A one-line progress bar on stderr, shown only on a terminal and only once a run passes ~1 s."""
-
-    def __init__(self, label: str, enabled: bool) -> None:
-        self.label = label
-        self.enabled = enabled
-        self.start = time.monotonic()
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total == 0 or time.monotonic() - self.start < 1.0:
-            return
-        self.shown = True
-        width = 30
-        filled = int(width * done / total)
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} files")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 70 + "\r")
-            sys.stderr.flush()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -109,13 +76,13 @@ def analyze(
     from codeopt.rules.baseline import write_baseline
 
     if update_baseline and baseline is None:
-        _fail("--update-baseline needs --baseline FILE")
+        fail("--update-baseline needs --baseline FILE")
     try:
         settings = _settings(
             paths[0],
             config,
-            select=_split_csv(select) or None,
-            ignore=_split_csv(ignore) or None,
+            select=split_csv(select) or None,
+            ignore=split_csv(ignore) or None,
             fail_on=fail_on,
             jobs=jobs,
             format=fmt,
@@ -140,7 +107,7 @@ def analyze(
             run, settings.format, concise=concise, quiet=quiet, color=output is None and sys.stdout.isatty()
         )
     except CodeoptError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _emit(run, text, output)
     sys.exit(_exit_code(run, settings.fail_on, exit_zero))
 
@@ -156,7 +123,7 @@ def _emit(run: Any, text: str, output: Path | None) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        _fail(f"{output}: cannot write report: {exc.strerror}")
+        fail(f"{output}: cannot write report: {exc.strerror}")
 
 
 def _errors(run: Any) -> bool:
@@ -195,7 +162,7 @@ def check(files: tuple[Path, ...], fail_on: str | None, baseline: Path | None, c
         run = run_check(list(files), settings, baseline=baseline)
         text = render(run, "text", concise=True, quiet=True, color=False)
     except CodeoptError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for diagnostic in run.diagnostics:
         if not diagnostic.skipped:
             click.echo(f"codeopt: error: {diagnostic.path}: {diagnostic.reason}", err=True)
@@ -257,7 +224,7 @@ def report(
     fmt, target = _report_destination(fmt, output)
     try:
         settings = _settings(
-            paths[0], config, select=_split_csv(select) or None, ignore=_split_csv(ignore) or None, jobs=jobs
+            paths[0], config, select=split_csv(select) or None, ignore=split_csv(ignore) or None, jobs=jobs
         )
         progress = Progress("analyzing", sys.stderr.isatty())
         try:
@@ -275,7 +242,7 @@ def report(
         finally:
             progress.close()
     except CodeoptError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _emit(result.run, result.text, target)
     if target is not None:
         click.echo(f"codeopt: wrote {target} ({len(result.text.encode()) / 1024:,.0f} KB)", err=True)
@@ -308,10 +275,15 @@ def rules_command(rule: str | None, fmt: str) -> None:
             return
         match = [r for r in available.values() if rule.upper() == r.id or rule == r.name]
         if not match:
-            _fail(f"unknown rule {rule!r} (see `codeopt rules`)")
+            fail(f"unknown rule {rule!r} (see `codeopt rules`)")
         click.echo(explain(match[0]))
     except CodeoptError as exc:
-        _fail(str(exc))
+        fail(str(exc))
+
+
+cli.add_command(split_command)
+cli.add_command(move_command)
+cli.add_command(optimize_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,0 +1,1 @@
+"""Splitting a monolithic module into a package: plan (units, edges, clusters), apply, verify."""

@@ -1,0 +1,1 @@
+"""LibCST codemods that make imports and attributes lazy and pool expensive objects."""

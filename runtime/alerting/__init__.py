@@ -1,0 +1,1 @@
+"""Metrics collection and alerting: Prometheus exposition, Alertmanager-style rules and notifications."""

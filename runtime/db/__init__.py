@@ -1,0 +1,1 @@
+"""Database helpers: an adaptive connection pool, a query analyzer and a query-result cache."""

@@ -1,0 +1,1 @@
+"""Scaling: load balancing across workers, reactive (HPA) and predictive autoscaling, worker backends."""
