@@ -12,6 +12,11 @@
     ├── RuleError                     a rule that cannot be loaded or configured
     ├── BaselineError                 a baseline file that cannot be read
     └── TransformError                a change that cannot be applied or verified safely
+        ├── Refused                   the code does something the change cannot preserve (names the line)
+        ├── LayoutError               a split layout file that is malformed or places a definition wrongly
+        ├── DirtyTree                 uncommitted changes in files the change would touch
+        ├── WriteFailure              the change set could not be written; everything was rolled back
+        └── VerificationFailed        checks or the user's command failed after the change; rolled back
 
 Expected failures are raised as these and reported in one line (``path: reason``); anything else is a
 bug and keeps its traceback.
@@ -65,3 +70,23 @@ class BaselineError(CodeoptError):
 
 class TransformError(CodeoptError):
     """A change that cannot be applied or verified safely; nothing was written."""
+
+
+class Refused(TransformError):
+    """The code does something the change cannot preserve; the message names the line and the reason."""
+
+
+class LayoutError(TransformError):
+    """A layout file (``codeopt split --layout``) that is malformed or misplaces a definition."""
+
+
+class DirtyTree(TransformError):
+    """Files the change would touch have uncommitted changes (override with ``--allow-dirty``)."""
+
+
+class WriteFailure(TransformError):
+    """Writing the change set failed part-way; every file written so far was restored."""
+
+
+class VerificationFailed(TransformError):
+    """The change was applied, then failed a check or the ``--verify`` command, and was rolled back."""
