@@ -41,10 +41,10 @@ Rules for a transform function:
 * **Chaining**: the use case runs the selected transforms one after the other on the same file, feeding
   each ``Changed.after`` (with facts recomputed from it) to the next. Do not assume you see the original.
 * **Runtime**: emitted code needs ``codeopt_runtime``'s helpers; import them from
-  ``file.options.runtime_module`` (``"codeopt_runtime.lazy"`` by default, or a vendored copy such as
-  ``"pkg._codeopt_runtime"`` when the project does not depend on codeopt-runtime), and list the helper
-  modules you used in ``Changed.runtime`` (e.g. ``("lazy",)``, ``("pool",)``) so the use case can
-  vendor them when needed.
+  ``file.options.runtime_import("pool")`` (``"codeopt_runtime.pool"`` by default, or a vendored copy
+  such as ``"pkg._codeopt_pool"`` when the project does not depend on codeopt-runtime), and list the
+  helper modules you used in ``Changed.runtime`` (e.g. ``("lazy",)``, ``("pool",)``) so the use case
+  writes the vendored copies. Never treat an import of that module as a candidate of your own.
 """
 
 from __future__ import annotations
@@ -74,8 +74,10 @@ class TransformOptions:
     """
 
     target_version: tuple[int, int] = (3, 9)
-    runtime_module: str = "codeopt_runtime.lazy"  # where emitted code imports the lazy helpers from
-    runtime_package: str = "codeopt_runtime"  # its package: "codeopt_runtime" or the vendored package
+    # helper ("lazy", "pool") -> module emitted code imports it from; missing: "codeopt_runtime.<helper>".
+    # The use case maps a helper to a vendored copy ("pkg._codeopt_lazy") when the project does not
+    # depend on codeopt-runtime.
+    runtime: tuple[tuple[str, str], ...] = ()
     min_cost_ms: float = 5.0
     never_lazy: tuple[str, ...] = ()
     measured_costs: tuple[tuple[str, float], ...] = ()  # module -> cumulative ms, when --measure ran
@@ -86,7 +88,7 @@ class TransformOptions:
 
     def runtime_import(self, helper: str) -> str:
         """Where to import ``helper``'s names from: ``"pool"`` -> ``"codeopt_runtime.pool"`` (or vendored)."""
-        return f"{self.runtime_package}.{helper}"
+        return dict(self.runtime).get(helper, f"codeopt_runtime.{helper}")
 
 
 @dataclass(frozen=True)
