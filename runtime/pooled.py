@@ -1,0 +1,236 @@
+"""Pools keyed by constructor arguments, and the resets that make pooled objects safe to share.
+
+Why: ``codeopt optimize --pool`` turns ``conn = sqlite3.connect(DB_PATH) ... conn.close()`` into
+``with _sqlite3_pools.acquire(sqlite3.connect, DB_PATH, check_same_thread=False) as conn:``. The
+rewritten code must behave like the original for every caller, so the pool is chosen *at call time*
+from the constructor and its arguments (a module constant reassigned by a test, or ``sqlite3.connect``
+patched by ``mock.patch``, gets its own pool instead of a stale connection), and whatever a caller left
+in the object is undone on return (``reset``), as closing it would have.
+
+Safety nets for what a static rewrite cannot see:
+
+* an ``identity`` hook adds run-time facts to the key: for SQLite, the working directory (relative
+  paths) and the database file's device/inode, so a deleted and re-created database file gets fresh
+  connections (the old pool is closed) instead of connections to the unlinked file;
+* the hook can answer :data:`UNPOOLED` (``":memory:"`` databases, whose content must not survive the
+  call), and unhashable arguments are never pooled: then the object is created and closed per call,
+  exactly as before the rewrite.
+
+Stdlib only; the pools are :class:`codeopt_runtime.pool.ObjectPool` (fork-safe, bounded, LIFO).
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+
+from .pool import ObjectPool, close_if_possible
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Hashable
+    from types import TracebackType
+    from typing import Any
+
+__all__ = ["UNPOOLED", "PoolMap", "reset_sqlite3", "rollback", "sqlite3_identity"]
+
+
+class _Unpooled:
+    """Marker type of :data:`UNPOOLED`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNPOOLED"
+
+
+UNPOOLED = _Unpooled()
+"""Returned by an ``identity`` hook: create and close the object per call, as the original code did."""
+
+
+class _OneShot:
+    """The un-pooled lease: creates the object on entry and closes it on exit."""
+
+    __slots__ = ("_args", "_destroy", "_factory", "_kwargs", "_obj")
+
+    def __init__(
+        self, factory: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], destroy: Any
+    ) -> None:
+        self._factory = factory
+        self._args = args
+        self._kwargs = kwargs
+        self._destroy = destroy
+        self._obj: Any = None
+
+    def __enter__(self) -> Any:
+        self._obj = self._factory(*self._args, **self._kwargs)
+        return self._obj
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        obj, self._obj = self._obj, None
+        if self._destroy is not None:
+            self._destroy(obj)
+
+
+class PoolMap:
+    """One :class:`ObjectPool` per distinct ``(constructor, arguments)``, chosen at call time.
+
+    ::
+
+        _sqlite3_pools = PoolMap(reset=reset_sqlite3, identity=sqlite3_identity)
+
+        def count(table):
+            with _sqlite3_pools.acquire(sqlite3.connect, DB_PATH, check_same_thread=False) as conn:
+                return conn.execute(f"select count(*) from {table}").fetchone()[0]
+
+    ``acquire(factory, *args, **kwargs)`` returns the pool's lease (a context manager): the object
+    comes from the pool for that key, created by ``factory(*args, **kwargs)`` when the pool is empty,
+    and goes back on exit after ``reset``. ``identity(args, kwargs)`` adds run-time facts to the key;
+    when they change, the previous pool for the same arguments is closed. Keys should be few (module
+    constants): each distinct key keeps up to ``max_size`` objects until ``max_idle`` shrinks them.
+    Other keyword options are passed to every ``ObjectPool``.
+    """
+
+    __slots__ = ("_destroy", "_identity", "_lock", "_options", "_pools", "_reset", "_validate")
+
+    def __init__(
+        self,
+        *,
+        reset: Callable[[Any], object] | None = None,
+        validate: Callable[[Any], bool] | None = None,
+        destroy: Callable[[Any], object] | None = close_if_possible,
+        identity: Callable[[tuple[Any, ...], dict[str, Any]], Hashable] | None = None,
+        max_size: int = 8,
+        timeout: float | None = 30.0,
+        max_lifetime: float | None = None,
+        max_idle: float | None = 300.0,
+    ) -> None:
+        self._reset = reset
+        self._validate = validate
+        self._destroy = destroy
+        self._identity = identity
+        self._options: dict[str, Any] = {
+            "max_size": max_size,
+            "timeout": timeout,
+            "max_lifetime": max_lifetime,
+            "max_idle": max_idle,
+        }
+        self._lock = _thread.allocate_lock()
+        # (factory, args, kwargs) -> (identity, pool): the identity of the pool currently serving the key
+        self._pools: dict[Hashable, tuple[Hashable, ObjectPool[Any]]] = {}
+
+    def acquire(self, factory: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """A context manager lending an object made by ``factory(*args, **kwargs)``."""
+        extra: Hashable = None
+        if self._identity is not None:
+            extra = self._identity(args, kwargs)
+            if extra is UNPOOLED:
+                return _OneShot(factory, args, kwargs, self._destroy)
+        key = (factory, args, tuple(sorted(kwargs.items())) if kwargs else ())
+        try:
+            entry = self._pools.get(key)
+        except TypeError:  # unhashable arguments: nothing to key a pool on
+            return _OneShot(factory, args, kwargs, self._destroy)
+        if entry is None or entry[0] != extra:
+            entry = self._replace(key, extra, factory, args, kwargs)
+        return entry[1].acquire()
+
+    def _replace(
+        self,
+        key: Hashable,
+        extra: Hashable,
+        factory: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> tuple[Hashable, ObjectPool[Any]]:
+        """Install the pool for ``key`` with identity ``extra``; close the one it supersedes."""
+        with self._lock:
+            old = self._pools.get(key)
+            if old is not None and old[0] == extra:  # another thread got here first
+                return old
+            pool: ObjectPool[Any] = ObjectPool(
+                lambda: factory(*args, **kwargs),
+                reset=self._reset,
+                validate=self._validate,
+                destroy=self._destroy,
+                name=f"{getattr(factory, '__qualname__', factory)!s}{args!r}",
+                **self._options,
+            )
+            entry = self._pools[key] = (extra, pool)
+        if old is not None:
+            old[1].close()  # idle objects now; checked-out ones when they come back
+        return entry
+
+    def pools(self) -> list[ObjectPool[Any]]:
+        """The pools currently in use (for stats and tests)."""
+        with self._lock:
+            return [pool for _, pool in self._pools.values()]
+
+    def close(self) -> None:
+        """Close every pool (idle objects are destroyed now, checked-out ones when returned)."""
+        with self._lock:
+            entries = list(self._pools.values())
+            self._pools.clear()
+        for _, pool in entries:
+            pool.close()
+
+
+def rollback(conn: Any) -> None:
+    """DB-API reset: undo what the last user left uncommitted (closing the connection would have)."""
+    conn.rollback()
+
+
+def reset_sqlite3(conn: Any) -> None:
+    """``rollback`` plus a check that no transaction survived it; raising makes the pool drop ``conn``."""
+    conn.rollback()
+    if conn.in_transaction:
+        raise RuntimeError("sqlite3 connection still in a transaction after rollback")
+
+
+_SQLITE3_PARAMS = (
+    "database",
+    "timeout",
+    "detect_types",
+    "isolation_level",
+    "check_same_thread",
+    "factory",
+    "cached_statements",
+    "uri",
+)
+
+
+def _sqlite3_argument(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], default: Any) -> Any:
+    index = _SQLITE3_PARAMS.index(name)
+    return args[index] if len(args) > index else kwargs.get(name, default)
+
+
+def sqlite3_identity(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable:
+    """Which database ``sqlite3.connect(*args, **kwargs)`` opens *now*.
+
+    In-memory and temporary databases are :data:`UNPOOLED` (each call must start empty). A file is
+    identified by the working directory (relative paths resolve against it) and its device/inode
+    (None until it exists), so connections to a deleted or replaced file are never handed out.
+    """
+    database = _sqlite3_argument("database", args, kwargs, "")
+    try:
+        path = os.fsdecode(database)
+    except TypeError:
+        return UNPOOLED
+    if _sqlite3_argument("uri", args, kwargs, False):
+        if not path.startswith("file:") or "mode=memory" in path or path.startswith("file::memory:"):
+            return UNPOOLED
+        from urllib.parse import unquote  # only URI databases pay for it
+
+        path = unquote(path[len("file:") :].split("?", 1)[0].split("#", 1)[0])
+        if path.startswith("//"):  # file://host/path: the authority must be empty or localhost
+            path = "/" + path[2:].partition("/")[2]
+    if path in ("", ":memory:"):
+        return UNPOOLED
+    cwd = None if os.path.isabs(path) else os.getcwd()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (cwd, None)
+    return (cwd, st.st_dev, st.st_ino)
