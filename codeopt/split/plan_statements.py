@@ -1,0 +1,160 @@
+"""What one top-level statement is to a split: its kind, the names it binds, why it is pinned.
+
+Pinned statements stay in the facade (the old module): the docstring, ``from __future__`` imports,
+``__all__`` and other dunder assignments, module ``__getattr__``/``__dir__``, the ``__main__`` block
+and bare statements run for their side effects (moving those would change when or where they run).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+_COMPOUND = (
+    ast.If,
+    ast.Try,
+    ast.TryStar,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Match,
+)
+_PINNED_FUNCTIONS = frozenset({"__getattr__", "__dir__"})
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One LibCST body statement (possibly ``a = 1; b = 2``) as the planner sees it."""
+
+    kind: str
+    names: tuple[str, ...]
+    pinned: str | None
+
+
+def classify(stmts: list[ast.stmt], index: int) -> Piece:
+    """The piece for the ``ast`` statements of body statement ``index``."""
+    if not stmts:  # only possible for a body statement the host ast lowered away
+        return Piece("statement", (), "side-effect")
+    if index == 0 and _is_docstring(stmts[0]):
+        return Piece("statement", (), "docstring")
+    if all(isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__" for stmt in stmts):
+        return Piece("import", _bound_names(stmts), "future-import")
+    if all(isinstance(stmt, ast.Import | ast.ImportFrom) for stmt in stmts):
+        return Piece("import", _bound_names(stmts), None)
+    pieces = [_classify_one(stmt) for stmt in stmts]
+    names = tuple(dict.fromkeys(name for piece in pieces for name in piece.names))
+    lead = next((piece for piece in pieces if piece.kind != "import"), pieces[0])
+    pinned = next((piece.pinned for piece in pieces if piece.pinned), None)
+    return Piece(lead.kind, names, pinned)
+
+
+def _classify_one(stmt: ast.stmt) -> Piece:
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        pinned = f"{stmt.name}" if stmt.name in _PINNED_FUNCTIONS else None
+        return Piece("function", (stmt.name,), pinned)
+    if isinstance(stmt, ast.ClassDef):
+        return Piece("class", (stmt.name,), None)
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        return Piece("import", _bound_names([stmt]), None)
+    if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        return _assignment(stmt)
+    if isinstance(stmt, _COMPOUND):
+        return _compound(stmt)
+    if isinstance(stmt, ast.Delete):
+        return Piece("statement", _bound_names([stmt]), "side-effect")
+    return Piece("statement", (), "side-effect")
+
+
+def _assignment(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> Piece:
+    names = _bound_names([stmt])
+    if "__all__" in names:
+        return Piece("assignment", names, "__all__")
+    if not names:  # `obj.attr = 1`, `table[key] = 2`: a mutation of something else
+        return Piece("statement", (), "side-effect")
+    if all(_is_dunder(name) for name in names):
+        return Piece("assignment", names, "dunder")
+    return Piece("assignment", names, None)
+
+
+def _compound(stmt: ast.stmt) -> Piece:
+    if isinstance(stmt, ast.If) and _is_main_guard(stmt.test):
+        return Piece("statement", (), "main-block")
+    names = _bound_names([stmt])
+    if not names:
+        return Piece("statement", (), "side-effect")
+    if _only_imports(stmt):  # `try: import x except ImportError: import y`, `if TYPE_CHECKING: ...`
+        return Piece("import", names, None)
+    if "__all__" in names:
+        return Piece("conditional", names, "__all__")
+    return Piece("conditional", names, None)
+
+
+def _bound_names(stmts: list[ast.stmt]) -> tuple[str, ...]:
+    """Module-level names the statements bind, in order (not inside nested scopes)."""
+    found: list[str] = []
+    stack: list[ast.AST] = list(reversed(stmts))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.extend(_alias_name(alias, isinstance(node, ast.Import)) for alias in node.names)
+            continue
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.append(node.name)
+            continue
+        if isinstance(node, (ast.Lambda, *_COMPREHENSIONS)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            found.append(node.id)
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            found.append(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            found.append(node.rest)
+        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+            found.append(node.target.id)
+        if isinstance(node, ast.Attribute | ast.Subscript):  # `a.b = 1` binds nothing at module level
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return tuple(dict.fromkeys(found))
+
+
+def _alias_name(alias: ast.alias, plain_import: bool) -> str:
+    if alias.asname:
+        return alias.asname
+    return alias.name.split(".")[0] if plain_import else alias.name
+
+
+def _only_imports(stmt: ast.stmt) -> bool:
+    """Whether every simple statement inside is an import, ``pass``, ``...`` or a raise."""
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.stmt) and not isinstance(
+            node, (ast.Import, ast.ImportFrom, ast.Pass, ast.Raise, *_COMPOUND)
+        ):
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                continue
+            return False
+    return True
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    has_name = any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+    has_main = any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
+    return has_name and has_main
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def _is_dunder(name: str) -> bool:
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
