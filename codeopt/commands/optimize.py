@@ -1,0 +1,320 @@
+"""The ``codeopt optimize`` use case: run the selected transforms over files, show or apply one change.
+
+Why one use case for every transform: the user asks for "make this faster", and gets one diff, one
+atomic write, one verification run, one list of what was left alone and why. Transforms only turn one
+file's text into a result (:mod:`codeopt.transforms.base`); everything around that lives here:
+
+1. discover the files (same excludes as ``analyze``), read them (encodings as the interpreter does);
+2. per file, run the selected transforms in order, each on the previous one's output with facts
+   recomputed from it (a process pool when there are many files);
+3. collect every ``Changed`` into a ``ChangeSet``, plus the vendored runtime copies the new code imports
+   (see :mod:`codeopt.transforms.imports_runtime`);
+4. without ``apply``: return the diff. With it: refuse files with uncommitted changes (unless allowed),
+   run the ``verify`` command before, write atomically, run it after, and roll back unless the suite is
+   as green as before with the same number of tests.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from codeopt.analysis.facts import facts_from_tree
+from codeopt.config import Settings
+from codeopt.errors import CodeoptError, DirtyTree, TransformError, VerificationFailed
+from codeopt.source.discovery import Discovered, discover
+from codeopt.source.reading import read_source
+from codeopt.transforms.base import (
+    Changed,
+    Failed,
+    FileInput,
+    FileResult,
+    SiteSkip,
+    Skipped,
+    Transform,
+    TransformOptions,
+    Unchanged,
+    available,
+    skips_of,
+)
+from codeopt.transforms.imports_runtime import (
+    declares_runtime,
+    runtime_mapping,
+    vendored_path,
+    vendored_source,
+)
+from codeopt.workspace.changeset import ChangeSet
+from codeopt.workspace.vcs import dirty_paths
+from codeopt.workspace.verify import TestRun, compare, run_tests
+
+TRANSFORM_ORDER = ("lazy-imports", "lazy-attributes", "pool")
+RUNTIME_MODES = ("auto", "vendor", "package")
+
+
+@dataclass(frozen=True)
+class OptimizeRequest:
+    paths: tuple[Path, ...]
+    transforms: tuple[str, ...]  # names, in TRANSFORM_ORDER
+    apply: bool = False
+    verify: str | None = None
+    allow_dirty: bool = False
+    options: TransformOptions = field(default_factory=TransformOptions)
+    runtime: str = "auto"  # auto | vendor | package
+    jobs: int = 1
+    verify_timeout: float | None = None
+    include_tests: bool = False  # test modules gain nothing from faster imports, and patch a lot
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """One file after every selected transform: the final text (None when unchanged) and each result."""
+
+    path: Path
+    before: str
+    after: str | None
+    encoding: str
+    results: tuple[FileResult, ...]
+    crlf: bool = False
+
+    @property
+    def applied(self) -> tuple[str, ...]:
+        return tuple(a for r in self.results if isinstance(r, Changed) for a in r.applied)
+
+    @property
+    def skips(self) -> tuple[SiteSkip, ...]:
+        return tuple(s for r in self.results for s in skips_of(r))
+
+    @property
+    def failures(self) -> tuple[Failed, ...]:
+        return tuple(r for r in self.results if isinstance(r, Failed))
+
+    @property
+    def runtime(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(h for r in self.results if isinstance(r, Changed) for h in r.runtime))
+
+
+@dataclass(frozen=True)
+class Verification:
+    before: TestRun
+    after: TestRun | None
+
+
+@dataclass(frozen=True)
+class OptimizeOutcome:
+    root: Path
+    files: tuple[FileOutcome, ...]
+    diff: str
+    changed_paths: tuple[Path, ...]
+    unavailable: tuple[str, ...]  # selected transforms that have no implementation in this build
+    requested: tuple[str, ...]  # the selected transforms, in the order they ran
+    problems: tuple[str, ...]  # files that could not be read or walked: "path: reason"
+    applied: bool = False
+    verification: Verification | None = None
+    changes: ChangeSet | None = None
+
+    @property
+    def skips(self) -> tuple[SiteSkip, ...]:
+        return tuple(s for f in self.files for s in f.skips)
+
+    @property
+    def failures(self) -> tuple[Failed, ...]:
+        return tuple(x for f in self.files for x in f.failures)
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: Path
+    module: str
+    is_package: bool
+    package_root: Path | None
+    transforms: tuple[str, ...]
+    options: TransformOptions
+    runtime_ok: bool = True  # emitted code can import codeopt_runtime (declared, vendored or forced)
+
+
+def is_test_file(path: Path) -> bool:
+    """Test modules and fixtures (``test_*.py``, ``*_test.py``, ``conftest.py``, under ``tests/``)."""
+    name = path.name
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    return any(part in ("tests", "test") for part in path.parent.parts)
+
+
+def package_root_of(path: Path, module: str) -> Path | None:
+    """The folder of the top-level package holding ``path`` (None for a module outside packages)."""
+    parts = module.split(".") if module else []
+    if len(parts) < 2 and path.name != "__init__.py":
+        return None
+    depth = len(parts) - (0 if path.name == "__init__.py" else 1)
+    folder = path.parent
+    for _ in range(depth - 1):
+        folder = folder.parent
+    return folder
+
+
+def transform_file(job: _Job) -> FileOutcome:
+    """Every selected transform on one file, chained; never raises for the file's content."""
+    try:
+        source = read_source(job.path)
+    except CodeoptError as exc:
+        return FileOutcome(job.path, "", None, "utf-8", (Failed(job.path, exc.reason),))
+    text = source.text
+    results: list[FileResult] = []
+    for name in job.transforms:
+        transform = available(name)
+        if transform is None:
+            continue
+        result = _without_runtime(_run_one(transform, job, text), job)
+        results.append(result)
+        if isinstance(result, Changed):
+            text = result.after
+    after = text if text != source.text else None
+    return FileOutcome(job.path, source.text, after, source.encoding, tuple(results), b"\r\n" in source.raw)
+
+
+def _without_runtime(result: FileResult, job: _Job) -> FileResult:
+    """A rewrite that needs codeopt_runtime where the project can neither import nor vendor it."""
+    if not isinstance(result, Changed) or job.runtime_ok:
+        return result
+    mapping = dict(job.options.runtime)
+    if all(helper in mapping for helper in result.runtime):
+        return result
+    reason = (
+        "not inside a package and the project does not declare codeopt-runtime: nowhere to vendor "
+        "the runtime (depend on codeopt-runtime, or pass --runtime package)"
+    )
+    return Skipped(job.path, (*result.skips, SiteSkip(job.path, 1, job.path.name, reason)))
+
+
+def _run_one(transform: Transform, job: _Job, text: str) -> FileResult:
+    try:
+        tree = ast.parse(text, filename=str(job.path))
+    except SyntaxError as exc:
+        return Failed(job.path, f"not valid Python: {exc.msg} (line {exc.lineno})")
+    facts = facts_from_tree(tree, text.splitlines(), module=job.module, is_package=job.is_package)
+    file = FileInput(job.path, text, job.module, facts, job.options, (), job.is_package, job.package_root)
+    try:
+        result = transform.run(file)
+    except RecursionError:
+        return Failed(job.path, f"{transform.name}: too deeply nested to rewrite")
+    if isinstance(result, Changed):
+        try:
+            ast.parse(result.after, filename=str(job.path))
+        except SyntaxError as exc:
+            return Failed(job.path, f"{transform.name}: produced invalid code ({exc.msg}, line {exc.lineno})")
+        if result.after == text:
+            return Skipped(job.path, result.skips) if result.skips else Unchanged(job.path)
+    return result
+
+
+def _run_jobs(jobs: Sequence[_Job]) -> list[FileOutcome]:
+    return [transform_file(job) for job in jobs]
+
+
+def _outcomes(jobs: list[_Job], workers: int) -> list[FileOutcome]:
+    if workers <= 1 or len(jobs) < 16:
+        return _run_jobs(jobs)
+    batches = [jobs[i::workers] for i in range(workers)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        done = [o for batch in pool.map(_run_jobs, batches) for o in batch]
+    return sorted(done, key=lambda o: o.path)
+
+
+def collect(request: OptimizeRequest, settings: Settings, root: Path) -> OptimizeOutcome:
+    """Run the transforms and build the change set; writes nothing."""
+    selected = tuple(n for n in TRANSFORM_ORDER if n in request.transforms)
+    unavailable = tuple(n for n in selected if available(n) is None)
+    runnable = tuple(n for n in selected if n not in unavailable)
+    found, problems = discover(list(request.paths), settings, root)
+    jobs = [_job(d, runnable, request) for d in found if request.include_tests or not is_test_file(d.path)]
+    workers = request.jobs or os.cpu_count() or 1
+    files = tuple(_outcomes(jobs, workers)) if runnable else ()
+    changes = ChangeSet()
+    for outcome in files:
+        if outcome.after is not None:
+            text = outcome.after.replace("\n", "\r\n") if outcome.crlf else outcome.after
+            changes.write(outcome.path, text, outcome.encoding)
+    _add_vendored(changes, files, jobs)
+    return OptimizeOutcome(
+        root=root,
+        files=files,
+        diff=changes.diff(root),
+        changed_paths=changes.paths(),
+        unavailable=unavailable,
+        requested=selected,
+        problems=tuple(f"{p.path}: {p.reason}" for p in problems),
+        changes=changes,
+    )
+
+
+def _job(found: Discovered, transforms: tuple[str, ...], request: OptimizeRequest) -> _Job:
+    package_root = package_root_of(found.path, found.module)
+    package = package_root.name if package_root is not None else None
+    mapping = runtime_mapping(package, request.runtime, found.path.parent)
+    options = replace(request.options, runtime=mapping + request.options.runtime)
+    runtime_ok = bool(mapping) or request.runtime == "package" or declares_runtime(found.path.parent)
+    return _Job(found.path, found.module, found.is_package, package_root, transforms, options, runtime_ok)
+
+
+def _add_vendored(changes: ChangeSet, files: Sequence[FileOutcome], jobs: Sequence[_Job]) -> None:
+    """Write the vendored runtime copies the rewritten files import (only when missing or stale)."""
+    job_by_path = {j.path: j for j in jobs}
+    wanted: dict[Path, str] = {}
+    for outcome in files:
+        job = job_by_path[outcome.path]
+        mapping = dict(job.options.runtime)
+        if outcome.after is None or job.package_root is None:
+            continue
+        for helper in outcome.runtime:
+            if helper in mapping:
+                wanted[vendored_path(job.package_root, helper)] = helper
+    for path, helper in sorted(wanted.items()):
+        text = vendored_source(helper)
+        try:
+            current = path.read_text(encoding="utf-8")
+        except OSError:
+            current = None
+        if current != text:
+            changes.write(path, text)
+
+
+def optimize(
+    request: OptimizeRequest,
+    settings: Settings,
+    root: Path,
+    on_stage: Callable[[str], None] = lambda _stage: None,
+) -> OptimizeOutcome:
+    """Collect, then (with ``apply``) verify-write-verify; raises ``TransformError`` subclasses."""
+    outcome = collect(request, settings, root)
+    changes = outcome.changes
+    if not request.apply or changes is None or not changes:
+        return outcome
+    if not request.allow_dirty:
+        dirty = dirty_paths(changes.paths())
+        if dirty:
+            shown = ", ".join(os.path.relpath(p, root) for p in dirty[:5])
+            raise DirtyTree(
+                f"uncommitted changes in files the change would touch: {shown} (use --allow-dirty)"
+            )
+    before = None
+    if request.verify:
+        on_stage(f"running `{request.verify}` before the change")
+        before = run_tests(request.verify, root, request.verify_timeout)
+        if not before.green:
+            raise TransformError(
+                f"`{request.verify}` fails before the change (exit {before.exit_code}); nothing written"
+            )
+    applied = changes.apply()
+    if before is None:
+        return replace(outcome, applied=True)
+    on_stage(f"running `{request.verify}` after the change")
+    after = run_tests(request.verify, root, request.verify_timeout)
+    reason = compare(before, after)
+    if reason is not None:
+        applied.rollback()
+        raise VerificationFailed(f"{reason}; every file was restored")
+    return replace(outcome, applied=True, verification=Verification(before, after))

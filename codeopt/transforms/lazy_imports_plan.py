@@ -1,0 +1,290 @@
+"""Which module-level imports of one file may become lazy, decided from the analysis facts alone.
+
+Why apart from the rewrite: the decision is the part that must be right (a wrong "yes" breaks user
+code at import or at first use), so it is plain data in, plain data out, tested on its own, and the
+LibCST side only executes it. Every rejected candidate carries the reason the user sees.
+
+An import statement is a *candidate* when it is a module-level import of a module (not a project
+module, not the runtime itself) whose cost is at or above the threshold; cheap imports are not
+reported at all. A candidate is made lazy when every condition of ``docs/optimize.md`` holds; the
+first failing condition is its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from codeopt.analysis.facts import ImportBinding, ModuleFacts, UseContext, UseRole
+from codeopt.analysis.import_cost import estimate_import_cost
+
+# Modules imported for what importing them does (registering listeners, patching the stdlib, input
+# hooks, codecs): deferring them changes behaviour, not just timing. Same list as rule CO202's default.
+NEVER_LAZY = (
+    "sqlalchemy.events",
+    "gevent.monkey",
+    "eventlet",
+    "readline",
+    "rlcompleter",
+    "setuptools",
+    "pkg_resources",
+    "encodings",
+    "site",
+    "__future__",
+)
+
+# Contexts whose code runs after the module finished importing, where a proxy is used like the module.
+_RUNTIME_CONTEXTS = frozenset({UseContext.FUNCTION_BODY, UseContext.MAIN_BLOCK})
+# Roles a call-forwarding proxy (``lazy_from``) serves exactly like the real object.
+_FORWARDED_ROLES = frozenset({UseRole.CALL, UseRole.ATTRIBUTE})
+_CONTEXT_TEXT = {
+    UseContext.MODULE_LEVEL: "used in module-level code",
+    UseContext.CLASS_BODY: "used in a class body",
+    UseContext.DECORATOR: "used in a decorator",
+    UseContext.DEFAULT_VALUE: "used in a default value",
+    UseContext.BASE_CLASS: "used as a base class",
+    UseContext.ANNOTATION: "used in an annotation evaluated at definition time",
+    UseContext.EXPORT: "exported in __all__",
+}
+_ROLE_TEXT = {
+    UseRole.ISINSTANCE: "used in isinstance/issubclass",
+    UseRole.EXCEPT: "used in an except clause",
+    UseRole.SUBCLASS: "subclassed",
+    UseRole.DECORATOR: "used as a decorator",
+    UseRole.REFERENCE: "passed or compared as an object",
+}
+
+
+@dataclass(frozen=True)
+class LazyBinding:
+    """One name bound to a proxy: ``name = lazy_import(module)`` / ``name = lazy_from(module, imported)``."""
+
+    name: str
+    module: str  # as the proxy needs it: absolute, or relative as written (".sub")
+    imported: str  # "" for ``import m``
+    absolute: str  # the absolute module name (for ``__lazy_modules__``), "" when unknown
+    bind_top: bool = False  # ``import a.b`` binds ``a``
+
+
+@dataclass(frozen=True)
+class LazyStatement:
+    """A whole import statement that becomes lazy (every name it binds)."""
+
+    lineno: int
+    bindings: tuple[LazyBinding, ...]
+    cost_ms: float
+    needs_future_annotations: bool = False
+
+    def describe(self) -> str:
+        names = ", ".join(b.name for b in self.bindings)
+        module = self.bindings[0].absolute or self.bindings[0].module
+        return f"lazy import {module} ({names}, ~{self.cost_ms:.0f} ms)"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line: int
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    min_cost_ms: float = 5.0
+    never_lazy: tuple[str, ...] = NEVER_LAZY
+    measured: tuple[tuple[str, float], ...] = ()
+    internal_prefixes: tuple[str, ...] = ()  # top-level names of the project's own packages
+    runtime_modules: tuple[str, ...] = ()  # modules the emitted code imports the runtime from
+    future_annotations_safe: bool = True  # the module does not introspect its annotations at run time
+    forwarding: bool = True  # from-imports become call-forwarding proxies (False: PEP 810 reifies them)
+
+
+@dataclass(frozen=True)
+class Plan:
+    lazy: tuple[LazyStatement, ...]
+    rejected: tuple[Rejection, ...]
+
+    @property
+    def needs_future_annotations(self) -> bool:
+        return any(s.needs_future_annotations for s in self.lazy)
+
+
+def plan_module(facts: ModuleFacts, settings: PlanSettings) -> Plan:
+    """Decide every module-level import statement of one module."""
+    lazy: list[LazyStatement] = []
+    rejected: list[Rejection] = []
+    for (lineno, _module), bindings in sorted(facts.import_statements().items()):
+        cost = _candidate_cost(bindings, settings)
+        if cost is None:
+            continue
+        reason = _statement_reason(facts, bindings, settings)
+        if reason is not None:
+            rejected.append(reason)
+            continue
+        lazy.append(
+            LazyStatement(
+                lineno,
+                tuple(_lazy_binding(b) for b in bindings),
+                cost,
+                needs_future_annotations=any(_annotation_blocked(b) for b in bindings),
+            )
+        )
+    return Plan(tuple(lazy), tuple(rejected))
+
+
+def _candidate_cost(bindings: Sequence[ImportBinding], settings: PlanSettings) -> float | None:
+    """The statement's import cost when it is worth a decision; None for what is not a candidate."""
+    first = bindings[0]
+    if first.type_checking or first.main_block or first.fallback:
+        return None  # never runs at import (already lazy), or the fallback half of a try
+    module = first.module
+    if not module or (first.level and not first.module.strip(".")):
+        return None
+    top = module.split(".", 1)[0]
+    if top in settings.internal_prefixes or first.level or module in settings.runtime_modules:
+        return None  # project modules: their own imports are decided in their own files
+    cost = _cost(_cost_module(first), settings)
+    return cost if cost >= settings.min_cost_ms else None
+
+
+def _cost(module: str, settings: PlanSettings) -> float:
+    measured = dict(settings.measured)
+    if module in measured:
+        return measured[module]
+    return estimate_import_cost(module).ms
+
+
+def _cost_module(binding: ImportBinding) -> str:
+    """``from pkg import sub`` may load ``pkg.sub``: use its figure when the table knows it."""
+    if binding.imported and binding.imported != "*":
+        candidate = f"{binding.module}.{binding.imported}"
+        if not estimate_import_cost(candidate).estimated:
+            return candidate
+    return binding.module
+
+
+def _statement_reason(
+    facts: ModuleFacts, bindings: Sequence[ImportBinding], settings: PlanSettings
+) -> Rejection | None:
+    """The first reason any name of the statement must stay eager (a partial statement gains nothing)."""
+    for binding in bindings:
+        reason = _binding_reason(facts, binding, settings)
+        if reason is not None:
+            return Rejection(binding.lineno, binding.name, reason)
+    return None
+
+
+def _binding_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
+    checks = (
+        _guard_reason,
+        _never_lazy_reason,
+        _rebinding_reason,
+        _use_reason,
+        _role_reason,
+    )
+    for check in checks:
+        reason = check(facts, binding, settings)
+        if reason is not None:
+            return reason
+    return _loaded_anyway_reason(facts, binding)
+
+
+def _guard_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
+    if binding.star:
+        return "star import (the names it binds are not known statically)"
+    if binding.optional:
+        return (
+            "optional dependency (inside try/except ImportError): the except branch decides a fallback "
+            "that a proxy cannot reproduce"
+        )
+    if binding.in_try:
+        return "inside a try block (its exceptions would move to first use)"
+    if binding.conditional:
+        return "under a module-level if (the import may be meant to fail or differ by platform)"
+    if binding.unused:
+        return "never read in this module: imported for its side effect or as a re-export"
+    return None
+
+
+def _never_lazy_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
+    module = binding.module
+    for entry in settings.never_lazy:
+        if module == entry or module.startswith(entry + "."):
+            return f"in the never-lazy list ({entry}): importing it has effects"
+    return None
+
+
+def _rebinding_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
+    if binding.rebound_lines:
+        return f"the name is bound again at line {binding.rebound_lines[0]}"
+    others = [b.lineno for b in facts.bindings(binding.name) if b.lineno != binding.lineno]
+    if others:
+        return f"another import binds the same name at line {others[0]}"
+    if facts.dynamic_lines:
+        return f"module-level globals()/exec/eval at line {facts.dynamic_lines[0]} may read the name"
+    if facts.exports and binding.name in facts.exports:
+        return "exported in __all__ (importers expect the real object)"
+    return None
+
+
+def _use_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
+    """An import-time use; annotations alone are fixed by ``from __future__ import annotations``."""
+    blocking = [u for u in binding.import_time_uses if u.context is not UseContext.ANNOTATION]
+    if blocking:
+        first = blocking[0]
+        return f"{_CONTEXT_TEXT.get(first.context, 'used at import time')} at line {first.lineno}"
+    annotations = [u for u in binding.import_time_uses if u.context is UseContext.ANNOTATION]
+    if annotations and not settings.future_annotations_safe:
+        return (
+            f"used in an annotation evaluated at definition time at line {annotations[0].lineno}, and "
+            "the module reads annotations at run time (dataclasses, typing.get_type_hints, pydantic, ...)"
+        )
+    return None
+
+
+def _role_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
+    """``from m import Name`` becomes a call-forwarding proxy: only calls and attribute reads are exact."""
+    if not binding.is_from or not settings.forwarding:
+        return None
+    for use in binding.uses:
+        if use.context in _RUNTIME_CONTEXTS and use.role not in _FORWARDED_ROLES:
+            what = _ROLE_TEXT.get(use.role, f"used as {use.role}")
+            return f"{what} at line {use.lineno}: a call-forwarding proxy is not the object itself"
+    return None
+
+
+def _loaded_anyway_reason(facts: ModuleFacts, binding: ImportBinding) -> str | None:
+    """Another import of this file that stays eager loads the same module: nothing to gain."""
+    for other in facts.imports:
+        if other.lineno == binding.lineno or other.type_checking or other.main_block:
+            continue
+        loads = other.module == binding.module or other.module.startswith(binding.module + ".")
+        if loads and _stays_eager(other):
+            return f"loaded anyway by the eager import at line {other.lineno}"
+    return None
+
+
+def _stays_eager(binding: ImportBinding) -> bool:
+    return bool(binding.import_time_uses) or binding.unused or binding.in_try or binding.star
+
+
+def _annotation_blocked(binding: ImportBinding) -> bool:
+    return any(u.context is UseContext.ANNOTATION for u in binding.import_time_uses)
+
+
+def _lazy_binding(binding: ImportBinding) -> LazyBinding:
+    """Candidates are absolute imports (relative ones are project modules, not candidates)."""
+    if binding.is_from:
+        return LazyBinding(binding.name, binding.module, binding.imported, binding.module)
+    bind_top = not binding.alias and "." in binding.module
+    return LazyBinding(binding.name, binding.module, "", binding.module, bind_top=bind_top)
+
+
+def modules_for_lazy_modules(statements: Iterable[LazyStatement]) -> tuple[str, ...]:
+    """The fully qualified names ``__lazy_modules__`` (PEP 810) needs for these statements."""
+    names: dict[str, None] = {}
+    for statement in statements:
+        for binding in statement.bindings:
+            if binding.absolute:
+                names[binding.absolute] = None
+    return tuple(names)
