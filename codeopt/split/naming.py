@@ -1,0 +1,139 @@
+"""Names for new submodules: what the module is about, and never a name that already means something.
+
+A module's words are the tokens of its units' identifiers (snake and CamelCase split), weighted by
+the unit's size (square root, so one long function does not drown the rest) and made distinctive
+against the other new modules TF-IDF style: ``create_branch``, ``delete_branch`` and
+``BranchNamingPolicy`` in one module and nowhere else give ``branch``. A class holding a large part
+of a module names it outright (``class BranchManager`` -> ``branch_manager``).
+
+A name must be a legal identifier and must not collide with a module-level name of the split module
+(the package attribute would shadow it), a sibling file or package, a stdlib module, a keyword, or
+another new module.
+"""
+
+from __future__ import annotations
+
+import itertools
+import keyword
+import math
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from codeopt.split.cluster import STOP_TOKENS, tokens
+from codeopt.split.unit_model import Inventory
+
+RESERVED = frozenset({"_common", "_state", "__init__", "__main__"})
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_CLASS_SHARE = 0.35
+
+
+def taken_names(inv: Inventory) -> set[str]:
+    """Names a new submodule of ``inv``'s module may not take."""
+    taken = {name for unit in inv.units for name in unit.names}
+    taken.update(sys.stdlib_module_names)
+    taken.update(keyword.kwlist)
+    taken.update(keyword.softkwlist)
+    taken.update(RESERVED)
+    taken.update(sibling_names(inv.path))
+    return taken
+
+
+def sibling_names(path: Path) -> set[str]:
+    """Module and package names next to ``path`` (including the module itself)."""
+    folder = path.parent
+    if not folder.is_dir():
+        return {path.stem}
+    found = {path.stem}
+    for entry in folder.iterdir():
+        if entry.suffix in (".py", ".pyi") or (entry.is_dir() and not entry.name.startswith(".")):
+            found.add(entry.stem if entry.is_file() else entry.name)
+    return found
+
+
+def is_legal(name: str, taken: Iterable[str] = ()) -> bool:
+    """A lower-case identifier, not a keyword, not in ``taken``."""
+    return bool(_IDENTIFIER.match(name)) and not keyword.iskeyword(name) and name not in set(taken)
+
+
+def name_modules(inv: Inventory, clusters: Sequence[Sequence[str]], taken: set[str]) -> list[str]:
+    """One distinct, legal name per cluster (in order); ``taken`` grows with the names chosen."""
+    weights = [_token_weights(inv, cluster) for cluster in clusters]
+    spread: dict[str, int] = {}
+    for found in weights:
+        for token in found:
+            spread[token] = spread.get(token, 0) + 1
+    names = []
+    for cluster, found in zip(clusters, weights, strict=True):
+        scored = {
+            token: weight * math.log(1 + len(clusters) / spread[token]) for token, weight in found.items()
+        }
+        ranked = sorted(scored, key=lambda token: (-scored[token], token))
+        name = _pick(_candidates(inv, cluster, ranked, scored), taken)
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _token_weights(inv: Inventory, cluster: Sequence[str]) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for unit_id in cluster:
+        unit = inv.unit(unit_id)
+        weight = math.sqrt(unit.lines) * (1.5 if unit.kind == "class" else 1.0)
+        words = [token for name in unit.names[:3] for token in tokens(name)]
+        for token in dict.fromkeys(words):
+            if token not in STOP_TOKENS and not token.isdigit() and len(token) > 1:
+                found[token] = found.get(token, 0.0) + weight
+    return found
+
+
+def _candidates(
+    inv: Inventory, cluster: Sequence[str], ranked: list[str], scored: dict[str, float]
+) -> list[str]:
+    """Names to try, best first."""
+    candidates = []
+    dominant = _dominant_class(inv, cluster)
+    if dominant and ranked and ranked[0] in tokens(dominant):
+        candidates.append(snake_case(dominant))
+    if len(ranked) >= 2 and scored[ranked[1]] >= 0.6 * scored[ranked[0]]:
+        candidates.append(f"{ranked[0]}_{ranked[1]}")
+    candidates.extend(ranked[:3])
+    candidates.extend(f"{a}_{b}" for a, b in itertools.pairwise(ranked[:4]))
+    if dominant:
+        candidates.append(snake_case(dominant))
+    candidates.append(snake_case(cluster[0]).strip("_") or "part")
+    return [name for name in dict.fromkeys(candidates) if name]
+
+
+def _dominant_class(inv: Inventory, cluster: Sequence[str]) -> str | None:
+    total = sum(inv.unit(unit_id).lines for unit_id in cluster) or 1
+    classes = [inv.unit(unit_id) for unit_id in cluster if inv.unit(unit_id).kind == "class"]
+    if not classes:
+        return None
+    biggest = max(classes, key=lambda unit: (unit.lines, -unit.first_line))
+    return biggest.id if biggest.lines / total >= _CLASS_SHARE else None
+
+
+def _pick(candidates: list[str], taken: set[str]) -> str:
+    for name in candidates:
+        if is_legal(name, taken):
+            return name
+    base = candidates[0] if candidates and _IDENTIFIER.match(candidates[0]) else "part"
+    number = 2
+    while not is_legal(f"{base}_{number}", taken):
+        number += 1
+    return f"{base}_{number}"
+
+
+def snake_case(name: str) -> str:
+    """``BranchManager`` -> ``branch_manager``; ``HTTPServer2`` -> ``http_server_2``."""
+    words = tokens(name)
+    return "_".join(words) if words else name.lower()
+
+
+def pick_name(preferred: Sequence[str], taken: set[str]) -> str:
+    """The first legal free name of ``preferred`` (then numbered), added to ``taken``."""
+    name = _pick(list(preferred), taken)
+    taken.add(name)
+    return name
