@@ -12,7 +12,7 @@ first failing condition is its reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from codeopt.analysis.facts import ImportBinding, ModuleFacts, UseContext, UseRole
@@ -111,9 +111,10 @@ class Plan:
 
 def plan_module(facts: ModuleFacts, settings: PlanSettings) -> Plan:
     """Decide every module-level import statement of one module."""
-    lazy: list[LazyStatement] = []
+    lazy: dict[tuple[int, str], LazyStatement] = {}
     rejected: list[Rejection] = []
-    for (lineno, _module), bindings in sorted(facts.import_statements().items()):
+    statements = facts.import_statements()
+    for key, bindings in sorted(statements.items()):
         cost = _candidate_cost(bindings, settings)
         if cost is None:
             continue
@@ -121,15 +122,43 @@ def plan_module(facts: ModuleFacts, settings: PlanSettings) -> Plan:
         if reason is not None:
             rejected.append(reason)
             continue
-        lazy.append(
-            LazyStatement(
-                lineno,
-                tuple(_lazy_binding(b) for b in bindings),
-                cost,
-                needs_future_annotations=any(_annotation_blocked(b) for b in bindings),
-            )
+        lazy[key] = LazyStatement(
+            key[0],
+            tuple(_lazy_binding(b) for b in bindings),
+            cost,
+            needs_future_annotations=any(_annotation_blocked(b) for b in bindings),
         )
-    return Plan(tuple(lazy), tuple(rejected))
+    rejected.extend(_drop_loaded_anyway(lazy, statements))
+    return Plan(tuple(lazy[k] for k in sorted(lazy)), tuple(sorted(rejected, key=lambda r: r.line)))
+
+
+def _drop_loaded_anyway(
+    lazy: dict[tuple[int, str], LazyStatement], statements: Mapping[tuple[int, str], Sequence[ImportBinding]]
+) -> list[Rejection]:
+    """Remove (until nothing changes) lazy statements whose module an eager import of the file loads
+    anyway: ``from jinja2 import Template`` gains nothing while ``import jinja2.ext`` stays eager."""
+    dropped: list[Rejection] = []
+    changed = True
+    while changed:
+        changed = False
+        eager = [
+            (key, bindings[0])
+            for key, bindings in statements.items()
+            if key not in lazy and not bindings[0].type_checking and not bindings[0].main_block
+        ]
+        for key, statement in list(lazy.items()):
+            module = statements[key][0].module
+            loader = next(
+                (b for _, b in eager if b.module == module or b.module.startswith(module + ".")), None
+            )
+            if loader is not None:
+                del lazy[key]
+                name = statement.bindings[0].name
+                dropped.append(
+                    Rejection(key[0], name, f"loaded anyway by the eager import at line {loader.lineno}")
+                )
+                changed = True
+    return dropped
 
 
 def _candidate_cost(bindings: Sequence[ImportBinding], settings: PlanSettings) -> float | None:
@@ -186,7 +215,7 @@ def _binding_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSe
         reason = check(facts, binding, settings)
         if reason is not None:
             return reason
-    return _loaded_anyway_reason(facts, binding)
+    return None
 
 
 def _guard_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
@@ -243,29 +272,20 @@ def _use_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettin
 
 
 def _role_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
-    """``from m import Name`` becomes a call-forwarding proxy: only calls and attribute reads are exact."""
-    if not binding.is_from or not settings.forwarding:
+    """A proxy forwards calls and attribute reads exactly; as a bare object (``isinstance(x, Name)``,
+    ``except Name``, ``f(module)``) it is not the real thing. ``isinstance(x, mod.Cls)`` is fine: the
+    attribute read returns the real class."""
+    if not settings.forwarding:
         return None
     for use in binding.uses:
-        if use.context in _RUNTIME_CONTEXTS and use.role not in _FORWARDED_ROLES:
-            what = _ROLE_TEXT.get(use.role, f"used as {use.role}")
-            return f"{what} at line {use.lineno}: a call-forwarding proxy is not the object itself"
-    return None
-
-
-def _loaded_anyway_reason(facts: ModuleFacts, binding: ImportBinding) -> str | None:
-    """Another import of this file that stays eager loads the same module: nothing to gain."""
-    for other in facts.imports:
-        if other.lineno == binding.lineno or other.type_checking or other.main_block:
+        if use.context not in _RUNTIME_CONTEXTS or use.attribute or use.role in _FORWARDED_ROLES:
             continue
-        loads = other.module == binding.module or other.module.startswith(binding.module + ".")
-        if loads and _stays_eager(other):
-            return f"loaded anyway by the eager import at line {other.lineno}"
+        if not binding.is_from and use.role is UseRole.CALL:
+            continue
+        what = _ROLE_TEXT.get(use.role, f"used as {use.role}")
+        proxy = "a call-forwarding proxy" if binding.is_from else "a module proxy"
+        return f"{what} at line {use.lineno}: {proxy} is not the object itself"
     return None
-
-
-def _stays_eager(binding: ImportBinding) -> bool:
-    return bool(binding.import_time_uses) or binding.unused or binding.in_try or binding.star
 
 
 def _annotation_blocked(binding: ImportBinding) -> bool:
