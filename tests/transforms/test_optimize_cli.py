@@ -102,7 +102,7 @@ def test_diff_by_default_writes_nothing(tmp_path: Path) -> None:
     assert '+fakeheavy = lazy_import("fakeheavy")' in result.stdout
     assert (
         "+++ b/pkg/_codeopt_lazy.py" in result.stdout
-    )  # the vendored runtime (no codeopt-runtime dependency)
+    )  # vendored: the project does not depend on codeopt-runtime
     assert snapshot(root) == before
 
 
@@ -123,7 +123,7 @@ def test_apply_then_behaviour_and_idempotence(tmp_path: Path) -> None:
     assert snapshot(root) == after
 
 
-def test_verify_keeps_a_green_change(tmp_path: Path) -> None:
+def test_verify_refuses_to_start_on_a_red_suite(tmp_path: Path) -> None:
     root = project(tmp_path, expect_eager=False)
     # the suite asserts laziness: red before the change, so verify must refuse to start
     result = codeopt(
