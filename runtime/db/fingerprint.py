@@ -39,36 +39,6 @@ _TOKEN = re.compile(
 _LITERAL_KINDS = frozenset({"str", "dollar", "param", "num"})
 _WRITE_VERBS = frozenset({"insert", "update", "delete", "replace", "merge", "upsert"})
 _DDL_VERBS = frozenset({"create", "drop", "alter", "truncate"})
-_CLAUSE_ENDS = frozenset(
-    {
-        "where",
-        "group",
-        "order",
-        "limit",
-        "having",
-        "union",
-        "except",
-        "intersect",
-        "on",
-        "using",
-        "join",
-        "inner",
-        "left",
-        "right",
-        "full",
-        "cross",
-        "natural",
-        "window",
-        "offset",
-        "fetch",
-        "for",
-        "returning",
-        "set",
-        "values",
-        "select",
-        "lateral",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -235,30 +205,35 @@ def _skip_words(tokens: list[Token], i: int, words: tuple[str, ...]) -> int:
     return i
 
 
-def _from_items(tokens: list[Token], i: int, found: set[str]) -> None:
-    """Tables of a FROM list starting at ``i``: ``a, b x, c AS y`` up to a clause keyword."""
+def in_from_list(tokens: list[Token], i: int) -> bool:
+    """Whether the comma at ``i`` separates FROM items: the clause it belongs to is FROM (or a
+    JOIN's ON condition), at the same parenthesis depth."""
     depth = 0
-    expect_table = True
-    while i < len(tokens):
-        token = tokens[i]
-        if token.text == "(":
+    for j in range(i - 1, -1, -1):
+        text = tokens[j].lower
+        if text == ")":
             depth += 1
-            expect_table = False
-        elif token.text == ")":
+        elif text == "(":
             if depth == 0:
-                return
+                return False
             depth -= 1
-        elif depth == 0 and token.kind == "word" and token.lower in _CLAUSE_ENDS:
-            return
-        elif depth == 0 and token.text == ",":
-            expect_table = True
-        elif depth == 0 and expect_table and token.kind in ("word", "qident"):
-            name, i = _qualified_name(tokens, i)
-            if name is not None:
-                found.add(name)
-            expect_table = False
-            continue
-        i += 1
+        elif depth == 0 and text in _NOT_FROM:
+            return False
+        elif depth == 0 and text == "from":
+            return True
+    return False
+
+
+_NOT_FROM = frozenset(
+    {"select", "where", "set", "order", "group", "values", "having", "limit", "returning", "window", "into"}
+)
+
+
+def _add_table(tokens: list[Token], i: int, found: set[str]) -> None:
+    """The FROM item at ``i``: a table name (not a sub-query, not a table-valued function)."""
+    name, end = _qualified_name(tokens, i)
+    if name is not None and not (end < len(tokens) and tokens[end].text == "("):
+        found.add(name)
 
 
 def _cte_names(tokens: list[Token]) -> set[str]:
@@ -325,6 +300,8 @@ def _walk(tokens: list[Token]) -> tuple[set[str], set[str], set[str], bool, bool
     temp_created: str | None = None
     kind = ""
     for i, token in enumerate(tokens):
+        if token.text == "," and in_from_list(tokens, i):
+            _add_table(tokens, i + 1, read)
         if token.kind != "word":
             continue
         word = token.lower
@@ -334,7 +311,7 @@ def _walk(tokens: list[Token]) -> tuple[set[str], set[str], set[str], bool, bool
         if nxt == "(" and word not in ("in", "values", "as", "exists", "and", "or", "not", "on", "using"):
             functions.add(word)
         if word in ("from", "join") and not (word == "from" and kind == "delete" and i <= 1):
-            _from_items(tokens, i + 1, read)
+            _add_table(tokens, i + 1, read)
         elif _is_write_verb(tokens, i, word, nxt):
             if word in _WRITE_VERBS and kind not in _WRITE_VERBS:
                 kind = word

@@ -1,0 +1,199 @@
+"""Missing-index advice for SQLite from ``EXPLAIN QUERY PLAN``, verified on a scratch schema.
+
+Signals (SQLite's own words in the plan): ``SCAN t`` on a table the statement filters,
+``SEARCH t USING AUTOMATIC [PARTIAL] COVERING INDEX (col=?)`` (SQLite builds a throw-away index for
+every execution: a permanent one is cheaper), and ``USE TEMP B-TREE FOR ORDER BY`` (a sort an index
+on the filter and order columns would make unnecessary).
+
+Verification: the schema (tables, indexes, views) is copied into an in-memory database together
+with the source's ``sqlite_stat1`` rows, and for the candidate index a statistics row computed from
+the source's data, when the source has statistics. The planner of the scratch database therefore
+sees what the source's planner would see after ``CREATE INDEX``; with no statistics in the source
+both use SQLite's defaults. The suggestion is kept only if the scratch plan reproduces the signal
+without the index and, with it, searches (or orders) the flagged table through it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from .explain import IndexSuggestion, aliases, choose_columns, index_name, order_by, predicates, quote_ident
+
+__all__ = ["sqlite_plan", "suggest_sqlite_indexes"]
+
+_SCAN = re.compile(r"^SCAN (?:TABLE )?(\S+)(?: AS (\S+))?$")
+_AUTO = re.compile(
+    r"^SEARCH (?:TABLE )?(\S+)(?: AS (\S+))? USING AUTOMATIC (?:PARTIAL )?COVERING INDEX \((.*)\)$"
+)
+_TEMP_ORDER = "USE TEMP B-TREE FOR ORDER BY"
+
+
+def sqlite_plan(conn: Any, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[str]:
+    """The ``detail`` column of ``EXPLAIN QUERY PLAN``, one line per plan step."""
+    return [str(row[3]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+def _candidates(conn: Any, sql: str, plan: list[str]) -> list[tuple[str, tuple[str, ...], str, str]]:
+    """``(table, columns, alias-in-plan, reason)`` for every signal in ``plan``."""
+    names = aliases(sql)
+    preds = predicates(sql)
+    found: list[tuple[str, tuple[str, ...], str, str]] = []
+    for line in plan:
+        scan = _SCAN.match(line)
+        auto = _AUTO.match(line)
+        if scan:
+            shown = scan.group(2) or scan.group(1)
+            table = names.get(shown.lower(), shown)
+            columns = choose_columns(preds, _columns(conn, table), {shown.lower(), table.lower()})
+            if columns:
+                found.append(
+                    (table, columns, shown, f"full scan of {table} filtered on {', '.join(columns)}")
+                )
+        elif auto:
+            shown = auto.group(2) or auto.group(1)
+            table = names.get(shown.lower(), shown)
+            columns = tuple(re.split(r"[=<>]", part.strip())[0] for part in auto.group(3).split(" AND "))
+            found.append(
+                (table, columns, shown, f"SQLite builds an automatic index on {table} per execution")
+            )
+        elif line == _TEMP_ORDER:
+            found.extend(_order_candidate(conn, names, preds, sql))
+    return found
+
+
+def _order_candidate(
+    conn: Any, names: dict[str, str], preds: list[Any], sql: str
+) -> list[tuple[str, tuple[str, ...], str, str]]:
+    """Equality filter columns then the ORDER BY columns, when they all belong to one table."""
+    items = order_by(sql)
+    if not items:
+        return []
+    tables = {names.get(q, q) for q, _, _ in items if q}
+    if not tables:
+        tables = set(names.values())
+    if len(tables) != 1:
+        return []
+    table = tables.pop()
+    own = _columns(conn, table)
+    if any(column not in own for _, column, _ in items):
+        return []
+    quals = {alias for alias, t in names.items() if t == table}
+    eq = list(choose_columns([p for p in preds if p.kind == "eq"], own, quals))
+    columns = tuple(eq + [column for _, column, _ in items if column not in eq])
+    descending = {column for _, column, desc in items if desc}
+    if descending and len(descending) != len(items):
+        columns = tuple(f"{c} DESC" if c in descending else c for c in columns)
+    return [(table, columns, table, f"sort for ORDER BY {', '.join(c for _, c, _ in items)} on {table}")]
+
+
+def _columns(conn: Any, table: str) -> set[str]:
+    try:
+        return {str(row[1]).lower() for row in conn.execute(f"PRAGMA table_info({quote_ident(table)})")}
+    except sqlite3.Error:
+        return set()
+
+
+def _scratch(conn: Any) -> sqlite3.Connection:
+    """An in-memory database with ``conn``'s schema and statistics (no rows)."""
+    scratch = sqlite3.connect(":memory:")
+    rows = conn.execute(
+        "SELECT type, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+        "AND type IN ('table', 'index', 'view') "
+        "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END"
+    ).fetchall()
+    for _, sql in rows:
+        try:
+            scratch.execute(sql)
+        except sqlite3.Error:  # virtual tables and the like: the statement may still plan without them
+            continue
+    if _has_stats(conn):
+        scratch.execute("ANALYZE")
+        stats = conn.execute("SELECT tbl, idx, stat FROM sqlite_stat1").fetchall()
+        scratch.executemany("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", stats)
+        scratch.execute("ANALYZE sqlite_schema")  # reload the statistics
+    return scratch
+
+
+def _has_stats(conn: Any) -> bool:
+    row = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    return bool(row[0]) and bool(conn.execute("SELECT count(*) FROM sqlite_stat1").fetchone()[0])
+
+
+def _index_stat(conn: Any, table: str, columns: tuple[str, ...]) -> str:
+    """A ``sqlite_stat1`` row for an index on ``columns``: rows, then average rows per prefix."""
+    quoted = quote_ident(table)
+    total = int(conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
+    parts = [str(total)]
+    for n in range(1, len(columns) + 1):
+        prefix = ", ".join(quote_ident(c.split()[0]) for c in columns[:n])
+        distinct = int(
+            conn.execute(f"SELECT count(*) FROM (SELECT DISTINCT {prefix} FROM {quoted})").fetchone()[0]
+        )
+        parts.append(str(max(1, math.ceil(total / max(distinct, 1)))))
+    return " ".join(parts)
+
+
+def _uses_index(plan: list[str], shown: str, name: str, reason: str) -> bool:
+    if reason.startswith("sort for"):
+        return _TEMP_ORDER not in plan and any(f"INDEX {name}" in line for line in plan)
+    pattern = re.compile(
+        rf"^(SEARCH|SCAN) (TABLE )?{re.escape(shown)}( AS \S+)? USING (COVERING )?INDEX {name}\b"
+    )
+    return any(pattern.match(line) for line in plan)
+
+
+def _existing_names(conn: Any) -> set[str]:
+    return {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def suggest_sqlite_indexes(
+    conn: Any, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, fingerprint: str = ""
+) -> list[IndexSuggestion]:
+    """Verified ``CREATE INDEX`` suggestions for one statement run with ``params``."""
+    plan = sqlite_plan(conn, sql, params)
+    candidates = _candidates(conn, sql, plan)
+    if not candidates:
+        return []
+    taken = _existing_names(conn)
+    stats = _has_stats(conn)
+    suggestions = []
+    for table, columns, shown, reason in candidates:
+        scratch = _scratch(conn)
+        try:
+            before = sqlite_plan(scratch, sql, params)
+            if (table, columns) not in [(t, c) for t, c, _, _ in _candidates(conn, sql, before)]:
+                continue  # the scratch planner does not see the problem: nothing to verify against
+            name = index_name(table, tuple(c.split()[0] for c in columns), taken)
+            cols = ", ".join(quote_ident(c) if " " not in c else c for c in columns)
+            statement = f"CREATE INDEX {name} ON {quote_ident(table)} ({cols})"
+            scratch.execute(statement)
+            if stats:
+                scratch.execute(
+                    "INSERT INTO sqlite_stat1 VALUES (?, ?, ?)",
+                    (table, name, _index_stat(conn, table, columns)),
+                )
+                scratch.execute("ANALYZE sqlite_schema")
+            after = sqlite_plan(scratch, sql, params)
+        except sqlite3.Error:
+            continue
+        finally:
+            scratch.close()
+        if _uses_index(after, shown, name, reason):
+            taken.add(name)
+            suggestions.append(
+                IndexSuggestion(
+                    "sqlite",
+                    table,
+                    columns,
+                    statement + ";",
+                    fingerprint,
+                    reason,
+                    tuple(before),
+                    tuple(after),
+                )
+            )
+    return suggestions
