@@ -23,8 +23,8 @@ from codeopt.analysis.maintainability import maintainability_index
 from codeopt.analysis.model import ZERO_HALSTEAD, Cohesion, FunctionMetrics, ModuleMetrics
 from codeopt.analysis.raw import LineScan, approximate_scan, scan_lines, split_lines
 from codeopt.errors import CodeoptError
-from codeopt.source.lowering import FSTRINGS, TEMPLATE_STRINGS, lower_for_host
 from codeopt.source.parsing import SourceFile
+from codeopt.source.syntax_features import FSTRINGS, TEMPLATE_STRINGS
 
 _T = TypeVar("_T")
 # Lowered features after which the original text no longer tokenizes the way Python 3.11 would.
@@ -72,6 +72,8 @@ def _line_scan(source: SourceFile, unavailable: list[tuple[str, str]]) -> LineSc
                 unavailable.append(("raw", f"approximate: {scan.approximate}; counted line by line"))
             return scan
         why = scan.approximate
+    from codeopt.source.lowering import lower_for_host  # only for files with newer syntax
+
     try:
         lowered = scan_lines(lower_for_host(source.cst_module).text)
     except CodeoptError:

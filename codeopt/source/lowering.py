@@ -31,15 +31,16 @@ from dataclasses import dataclass
 import libcst as cst
 
 from codeopt.errors import ParseFailure
+from codeopt.source.syntax_features import (  # re-exported for callers
+    EXCEPT_WITHOUT_PARENS,
+    FSTRINGS,
+    LAZY_IMPORTS,
+    TEMPLATE_STRINGS,
+    TYPE_ALIASES,
+    TYPE_PARAMETERS,
+)
 
 FSTRING_CALL = "__codeopt_fstring__"
-
-TYPE_PARAMETERS = "PEP 695 type parameters"
-TYPE_ALIASES = "PEP 695 type aliases"
-FSTRINGS = "PEP 701 f-strings"
-TEMPLATE_STRINGS = "PEP 750 template strings"
-EXCEPT_WITHOUT_PARENS = "PEP 758 unparenthesized except"
-LAZY_IMPORTS = "PEP 810 lazy imports"
 _ORDER = (TYPE_PARAMETERS, TYPE_ALIASES, FSTRINGS, TEMPLATE_STRINGS, EXCEPT_WITHOUT_PARENS, LAZY_IMPORTS)
 
 
