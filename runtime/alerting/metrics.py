@@ -15,6 +15,7 @@ import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import MetricsError
 
@@ -42,9 +43,9 @@ _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 _NOT_NAME_CHAR = re.compile(r"[^a-zA-Z0-9_:]")
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One line of exposition: ``name{labels} value``."""
+class Sample(NamedTuple):
+    """One line of exposition: ``name{labels} value`` (a tuple: built for every series at every
+    collection, so it must be cheap)."""
 
     name: str
     labels: LabelPairs
