@@ -209,9 +209,10 @@ def _sqlite3_argument(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], 
 def sqlite3_identity(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable:
     """Which database ``sqlite3.connect(*args, **kwargs)`` opens *now*.
 
-    In-memory and temporary databases are :data:`UNPOOLED` (each call must start empty). A file is
-    identified by the working directory (relative paths resolve against it) and its device/inode
-    (None until it exists), so connections to a deleted or replaced file are never handed out.
+    In-memory and temporary databases are :data:`UNPOOLED` (each call must start empty), and so is a
+    file that does not exist yet (that connect creates it). A file is identified by the working
+    directory (relative paths resolve against it) and its device/inode, so connections to a deleted
+    or replaced file are never handed out.
     """
     database = _sqlite3_argument("database", args, kwargs, "")
     try:
@@ -228,9 +229,8 @@ def sqlite3_identity(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable:
             path = "/" + path[2:].partition("/")[2]
     if path in ("", ":memory:"):
         return UNPOOLED
-    cwd = None if os.path.isabs(path) else os.getcwd()
     try:
         st = os.stat(path)
-    except OSError:
-        return (cwd, None)
-    return (cwd, st.st_dev, st.st_ino)
+    except OSError:  # not there yet: this connect creates it; pool from the next call on
+        return UNPOOLED
+    return (None if os.path.isabs(path) else os.getcwd(), st.st_dev, st.st_ino)

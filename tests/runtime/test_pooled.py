@@ -119,8 +119,10 @@ def test_identity_sees_replaced_database_file(tmp_path: Path) -> None:
 def test_identity_keys_relative_paths_by_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "one").mkdir()
-    (tmp_path / "two").mkdir()
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        _make_table(tmp_path / folder / "x.db")
+    (tmp_path / "x.db").touch()
     monkeypatch.chdir(tmp_path / "one")
     first = sqlite3_identity(("x.db",), {})
     monkeypatch.chdir(tmp_path / "two")
@@ -140,6 +142,20 @@ def test_identity_keys_relative_paths_by_working_directory(
 )
 def test_identity_unpooled_cases(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     assert sqlite3_identity(args, kwargs) is UNPOOLED
+
+
+def test_a_database_that_does_not_exist_yet_is_not_pooled(tmp_path: Path) -> None:
+    """That connect creates the file: a pool keyed before the file existed would be ambiguous (the same
+    key again after the file is deleted), so the first call is made as the original code made it."""
+    db = tmp_path / "new.db"
+    assert sqlite3_identity((str(db),), {}) is UNPOOLED
+    pools = _sqlite_pools()
+    with pools.acquire(sqlite3.connect, str(db), check_same_thread=False) as conn:
+        conn.execute("create table t (x)")
+    assert pools.pools() == []
+    with pools.acquire(sqlite3.connect, str(db), check_same_thread=False) as conn:
+        assert conn.execute("select count(*) from t").fetchone() == (0,)
+    assert len(pools.pools()) == 1
 
 
 def test_identity_of_uri_file(tmp_path: Path) -> None:
