@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from codeopt.commands.optimize import OptimizeOutcome
     from codeopt.config import Settings
     from codeopt.transforms.base import TransformOptions
+    from codeopt.transforms.measure import Baseline
 
 _VERSION = re.compile(r"^3\.(\d+)$")
 _REQUIRES = re.compile(r">=\s*3\.(\d+)")
@@ -69,6 +70,10 @@ def _requires_python(pyproject: Path) -> tuple[int, int]:
 @click.option(
     "--measure-json", type=click.Path(dir_okay=False, path_type=Path), help="Write --measure as JSON."
 )
+@click.option("--measure-python", metavar="PYTHON", help="Interpreter to measure with [this one].")
+@click.option(
+    "--measure-runs", type=click.IntRange(min=1), default=5, show_default=True, help="Runs per side."
+)
 @click.option("--min-cost-ms", type=click.FloatRange(min=0), help="Lazy imports: minimum import cost [20].")
 @click.option("--never-lazy", multiple=True, help="Modules that must stay eager (comma-separated).")
 @click.option(
@@ -105,14 +110,14 @@ def optimize_command(paths: tuple[Path, ...], **flags: Any) -> None:
         jobs=flags["jobs"],
     )
     measuring = flags["measure"] or flags["measure_json"] is not None
-    baseline = _measure_before(paths, root) if measuring else None
+    baseline = _measure_before(paths) if measuring else None
     try:
         outcome = optimize(request, settings, root, on_stage=lambda stage: click.echo(stage, err=True))
     except CodeoptError as exc:
         fail(str(exc))
     code = _report(outcome, flags["quiet"])
     if baseline is not None:
-        _measure_after(baseline, outcome, flags["measure_json"])
+        _measure_after(baseline, outcome, flags)
     sys.exit(code)
 
 
@@ -157,26 +162,33 @@ def _options(flags: dict[str, Any], target: Path, settings: Settings) -> Transfo
     return TransformOptions(target_version=version, min_cost_ms=min_cost, never_lazy=never)
 
 
-def _measure_before(paths: tuple[Path, ...], root: Path) -> Any:
+def _measure_before(paths: tuple[Path, ...]) -> Baseline:
     from codeopt.errors import CodeoptError
     from codeopt.transforms.measure import Baseline
 
     try:
-        return Baseline.take(paths, root, progress=lambda text: click.echo(text, err=True))
+        return Baseline.take(paths, progress=lambda text: click.echo(text, err=True))
     except CodeoptError as exc:
         fail(str(exc))
 
 
-def _measure_after(baseline: Any, outcome: OptimizeOutcome, json_path: Path | None) -> None:
+def _measure_after(baseline: Baseline, outcome: OptimizeOutcome, flags: dict[str, Any]) -> None:
     from codeopt.errors import CodeoptError
 
+    changes = outcome.changes
+    texts = {path: changes.text(path) for path in outcome.changed_paths} if changes is not None else {}
     try:
-        comparison = baseline.compare(outcome, progress=lambda text: click.echo(text, err=True))
+        measured = baseline.compare(
+            texts,
+            python=flags["measure_python"] or sys.executable,
+            runs=flags["measure_runs"],
+            progress=lambda text: click.echo(text, err=True),
+        )
     except CodeoptError as exc:
         fail(str(exc))
-    click.echo(comparison.render(), err=True)
-    if json_path is not None:
-        json_path.write_text(comparison.to_json(), encoding="utf-8")
+    click.echo(measured.render(), err=True)
+    if flags["measure_json"] is not None:
+        flags["measure_json"].write_text(measured.to_json(), encoding="utf-8")
 
 
 def _report(outcome: OptimizeOutcome, quiet: bool) -> int:
