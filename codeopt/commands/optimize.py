@@ -230,15 +230,10 @@ def collect(request: OptimizeRequest, settings: Settings, root: Path) -> Optimiz
     unavailable = tuple(n for n in selected if available(n) is None)
     runnable = tuple(n for n in selected if n not in unavailable)
     found, problems = discover(list(request.paths), settings, root)
-    jobs = [_job(d, runnable, request) for d in found if request.include_tests or not is_test_file(d.path)]
+    jobs = [_job(d, runnable, request) for d in found if _selectable(d.path, request)]
     workers = request.jobs or os.cpu_count() or 1
     files = tuple(_outcomes(jobs, workers)) if runnable else ()
-    changes = ChangeSet()
-    for outcome in files:
-        if outcome.after is not None:
-            text = outcome.after.replace("\n", "\r\n") if outcome.crlf else outcome.after
-            changes.write(outcome.path, text, outcome.encoding)
-    _add_vendored(changes, files, jobs)
+    changes = _change_set(files, jobs)
     return OptimizeOutcome(
         root=root,
         files=files,
@@ -249,6 +244,20 @@ def collect(request: OptimizeRequest, settings: Settings, root: Path) -> Optimiz
         problems=tuple(f"{p.path}: {p.reason}" for p in problems),
         changes=changes,
     )
+
+
+def _change_set(files: Sequence[FileOutcome], jobs: Sequence[_Job]) -> ChangeSet:
+    changes = ChangeSet()
+    for outcome in files:
+        if outcome.after is not None:
+            text = outcome.after.replace("\n", "\r\n") if outcome.crlf else outcome.after
+            changes.write(outcome.path, text, outcome.encoding)
+    _add_vendored(changes, files, jobs)
+    return changes
+
+
+def _selectable(path: Path, request: OptimizeRequest) -> bool:
+    return request.include_tests or not is_test_file(path)
 
 
 def _job(found: Discovered, transforms: tuple[str, ...], request: OptimizeRequest) -> _Job:
@@ -294,25 +303,37 @@ def optimize(
     if not request.apply or changes is None or not changes:
         return outcome
     if not request.allow_dirty:
-        dirty = dirty_paths(changes.paths())
-        if dirty:
-            shown = ", ".join(os.path.relpath(p, root) for p in dirty[:5])
-            raise DirtyTree(
-                f"uncommitted changes in files the change would touch: {shown} (use --allow-dirty)"
-            )
-    before = None
-    if request.verify:
-        on_stage(f"running `{request.verify}` before the change")
-        before = run_tests(request.verify, root, request.verify_timeout)
-        if not before.green:
-            raise TransformError(
-                f"`{request.verify}` fails before the change (exit {before.exit_code}); nothing written"
-            )
-    applied = changes.apply()
-    if before is None:
+        _refuse_dirty(changes, root)
+    if request.verify is None:
+        changes.apply()
         return replace(outcome, applied=True)
-    on_stage(f"running `{request.verify}` after the change")
-    after = run_tests(request.verify, root, request.verify_timeout)
+    return _apply_verified(outcome, changes, request, request.verify, on_stage)
+
+
+def _refuse_dirty(changes: ChangeSet, root: Path) -> None:
+    dirty = dirty_paths(changes.paths())
+    if dirty:
+        shown = ", ".join(os.path.relpath(p, root) for p in dirty[:5])
+        raise DirtyTree(f"uncommitted changes in files to rewrite: {shown} (commit them, or --allow-dirty)")
+
+
+def _apply_verified(
+    outcome: OptimizeOutcome,
+    changes: ChangeSet,
+    request: OptimizeRequest,
+    command: str,
+    on_stage: Callable[[str], None],
+) -> OptimizeOutcome:
+    """Run ``command``, write, run it again; roll back unless it is as green with as many tests."""
+    on_stage(f"running `{command}` before the change")
+    before = run_tests(command, outcome.root, request.verify_timeout)
+    if not before.green:
+        raise TransformError(
+            f"`{command}` fails before the change (exit {before.exit_code}); nothing written"
+        )
+    applied = changes.apply()
+    on_stage(f"running `{command}` after the change")
+    after = run_tests(command, outcome.root, request.verify_timeout)
     reason = compare(before, after)
     if reason is not None:
         applied.rollback()

@@ -34,7 +34,9 @@ def emit_proxies(
     module: cst.Module, statements: Sequence[LazyStatement], runtime: str, future: bool
 ) -> cst.Module:
     """Replace each planned statement by proxy bindings; add the runtime (and future) imports."""
-    by_line = {s.lineno: s for s in statements}
+    by_line: dict[int, dict[str, LazyBinding]] = {}
+    for statement in statements:
+        by_line.setdefault(statement.lineno, {}).update((b.name, b) for b in statement.bindings)
     wrapper = MetadataWrapper(module)
     rewritten = wrapper.visit(_ProxyRewriter(by_line, wrapper.resolve(PositionProvider)))
     context = CodemodContext()
@@ -65,10 +67,11 @@ class _ProxyRewriter(cst.CSTTransformer):
     """Rewrites module-level statement lines holding planned imports (not nested blocks: candidates
     are never inside ``if``/``try``)."""
 
-    def __init__(self, by_line: Mapping[int, LazyStatement], positions: Mapping[cst.CSTNode, object]) -> None:
+    def __init__(
+        self, by_line: Mapping[int, Mapping[str, LazyBinding]], positions: Mapping[cst.CSTNode, object]
+    ) -> None:
         self.by_line = by_line
         self.positions = positions
-        self.depth = 0
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
         return False  # module level only
@@ -77,50 +80,57 @@ class _ProxyRewriter(cst.CSTTransformer):
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine | cst.FlattenSentinel[cst.SimpleStatementLine]:
         line = self.positions[original_node].start.line  # type: ignore[attr-defined]
-        if line not in self.by_line:
+        names = self.by_line.get(line)
+        if names is None:
             return updated_node
         lines: list[cst.SimpleStatementLine] = []
         kept: list[cst.BaseSmallStatement] = []
         for small in updated_node.body:
-            replacement = self._replace(small, self.by_line[line])
-            kept.extend(replacement[0])
-            lines.extend(replacement[1])
+            small_kept, proxies = _replace(small, names)
+            kept.extend(small_kept)
+            lines.extend(proxies)
         if kept:
             lines.insert(0, updated_node.with_changes(body=_strip_last_semicolon(kept)))
         if not lines:
             return updated_node
-        first = lines[0].with_changes(leading_lines=updated_node.leading_lines)
-        last = lines[-1].with_changes(trailing_whitespace=updated_node.trailing_whitespace)
-        lines[0] = first
-        lines[-1] = (
-            last
-            if len(lines) > 1
-            else first.with_changes(trailing_whitespace=updated_node.trailing_whitespace)
-        )
+        lines[0] = lines[0].with_changes(leading_lines=updated_node.leading_lines)
+        lines[-1] = lines[-1].with_changes(trailing_whitespace=updated_node.trailing_whitespace)
         return cst.FlattenSentinel(lines)
 
-    def _replace(
-        self, small: cst.BaseSmallStatement, statement: LazyStatement
-    ) -> tuple[list[cst.BaseSmallStatement], list[cst.SimpleStatementLine]]:
-        """(small statements kept, proxy lines) for one small statement of a planned line."""
-        names = {b.name: b for b in statement.bindings}
-        if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-            bound = [_bound_name(alias, from_import=True) for alias in small.names]
-            if bound and all(n in names for n in bound) and _module_of(small) == statement.bindings[0].module:
-                return [], [proxy_statement(names[n]) for n in bound]
-            return [small], []
-        if isinstance(small, cst.Import):
-            keep = [a for a in small.names if not _planned(a, names)]
-            proxies = [
-                proxy_statement(names[_bound_name(a, False)]) for a in small.names if _planned(a, names)
-            ]
-            if not proxies:
-                return [small], []
-            if not keep:
-                return [], proxies
-            keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            return [small.with_changes(names=keep)], proxies
+
+def _replace(
+    small: cst.BaseSmallStatement, names: Mapping[str, LazyBinding]
+) -> tuple[list[cst.BaseSmallStatement], list[cst.SimpleStatementLine]]:
+    """(small statements kept, proxy lines) for one small statement of a planned line."""
+    if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+        return _replace_from(small, names)
+    if isinstance(small, cst.Import):
+        return _replace_import(small, names)
+    return [small], []
+
+
+def _replace_from(
+    small: cst.ImportFrom, names: Mapping[str, LazyBinding]
+) -> tuple[list[cst.BaseSmallStatement], list[cst.SimpleStatementLine]]:
+    assert not isinstance(small.names, cst.ImportStar)
+    bound = [_bound_name(alias, from_import=True) for alias in small.names]
+    planned = [names.get(n) for n in bound]
+    if all(b is not None and b.imported and b.module == _module_of(small) for b in planned):
+        return [], [proxy_statement(b) for b in planned if b is not None]
+    return [small], []
+
+
+def _replace_import(
+    small: cst.Import, names: Mapping[str, LazyBinding]
+) -> tuple[list[cst.BaseSmallStatement], list[cst.SimpleStatementLine]]:
+    keep = [a for a in small.names if not _planned(a, names)]
+    proxies = [proxy_statement(names[_bound_name(a, False)]) for a in small.names if _planned(a, names)]
+    if not proxies:
         return [small], []
+    if not keep:
+        return [], proxies
+    keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return [small.with_changes(names=keep)], proxies
 
 
 def _planned(alias: cst.ImportAlias, names: Mapping[str, LazyBinding]) -> bool:

@@ -180,6 +180,26 @@ REWRITES = {
         """,
         {},
     ),
+    "two lazy modules on one line": (
+        """
+        import heavy, otherheavy
+
+
+        def run():
+            return heavy.go(otherheavy.x)
+        """,
+        """
+        from codeopt_runtime.lazy import lazy_import
+
+        heavy = lazy_import("heavy")
+        otherheavy = lazy_import("otherheavy")
+
+
+        def run():
+            return heavy.go(otherheavy.x)
+        """,
+        {},
+    ),
     "vendored runtime": (
         """
         import heavy
