@@ -1,0 +1,386 @@
+"""Text of each generated file: a submodule, the facade, ``__main__.py``.
+
+A submodule is ``from __future__`` imports, the old module's imports it uses (trimmed to the names it
+uses, or verbatim when it uses them all), its links to siblings, then its units verbatim apart from the
+positioned edits described in :mod:`codeopt.split.emit_text`. The facade keeps the old module's order:
+header comments, docstring, imports, pinned statements, and a re-export of each submodule where its
+first definition used to be (or earlier, when a pinned statement needs its names at import time).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from codeopt.errors import TransformError
+from codeopt.split.emit_links import (
+    FROM_IMPORT,
+    LOCAL_IMPORT,
+    MODULE_IMPORT,
+    TYPE_CHECKING_IMPORT,
+    Link,
+    module_alias,
+)
+from codeopt.split.emit_model import FACADE, IMPORT, MAIN, EmitContext
+from codeopt.split.emit_needs import FileNeeds
+from codeopt.split.emit_scope import ANNOTATION, IMPORT_TIME, Ref
+from codeopt.split.emit_text import (
+    Edit,
+    Insert,
+    char_col,
+    global_edit,
+    import_line,
+    relative_dots_edit,
+    render_lines,
+)
+from codeopt.split.facade import runtime_block
+from codeopt.split.unit_model import Unit
+
+
+@dataclass(frozen=True)
+class _Piece:
+    text: str
+    unit: Unit | None  # None: generated (imports, re-exports)
+
+
+def future_line(ctx: EmitContext) -> str:
+    if not ctx.inv.future_imports:
+        return ""
+    return f"from __future__ import {', '.join(ctx.inv.future_imports)}\n"
+
+
+def unit_text(
+    ctx: EmitContext, unit: Unit, key: str, edits: Iterable[Edit] = (), inserts: Iterable[Insert] = ()
+) -> str:
+    """The unit's original lines, relative imports one level deeper per package added, plus edits."""
+    shift = ctx.shift(key)
+    dots = [
+        relative_dots_edit(ctx.lines, rel.line, rel.col, rel.level, shift)
+        for rel in ctx.scans[unit.id].relative_imports
+    ]
+    return render_lines(ctx.lines, unit.first_line, unit.last_line, [*dots, *edits], inserts)
+
+
+def join_pieces(ctx: EmitContext, pieces: Sequence[_Piece]) -> str:
+    """Original spacing between units that were adjacent; PEP 8 spacing elsewhere."""
+    out: list[str] = []
+    previous: _Piece | None = None
+    for piece in pieces:
+        if previous is not None:
+            out.append(_gap(ctx, previous, piece))
+        out.append(piece.text)
+        previous = piece
+    return "".join(out)
+
+
+def _gap(ctx: EmitContext, before: _Piece, after: _Piece) -> str:
+    if before.unit is not None and after.unit is not None:
+        index = ctx.inv.units.index(before.unit)
+        if index + 1 < len(ctx.inv.units) and ctx.inv.units[index + 1] is after.unit:
+            between = ctx.lines[before.unit.last_line : after.unit.first_line - 1]
+            if all(not line.strip() for line in between):
+                return "".join(between)
+            return "\n\n"
+    if before.unit is None and after.unit is None:
+        return ""
+    if _is_importish(before) and _is_importish(after):
+        return "\n"
+    return "\n\n"
+
+
+def _is_importish(piece: _Piece) -> bool:
+    return piece.unit is None or piece.unit.kind == "import"
+
+
+class FileEmitter:
+    """Builds one submodule's text from its needs and its links."""
+
+    def __init__(self, ctx: EmitContext, needs: FileNeeds, links: Sequence[Link]) -> None:
+        self.ctx = ctx
+        self.needs = needs
+        self.key = needs.key
+        self.links = {link.target: link for link in links}
+        self.units = ctx.units_in(self.key)
+
+    @cached_property
+    def aliases(self) -> dict[str, str]:
+        """Module-object names for the siblings read as ``alias.name``."""
+        taken: set[str] = set(self.ctx.module_names) | self._identifiers()
+        result: dict[str, str] = {}
+        for target in sorted(self.links, key=self.ctx.files.index):
+            link = self.links[target]
+            if link.state or (link.mode == MODULE_IMPORT and link.names):
+                alias = module_alias(target, taken)
+                taken.add(alias)
+                result[target] = alias
+        return result
+
+    def _identifiers(self) -> set[str]:
+        found: set[str] = set()
+        for unit in self.units:
+            for stmt in self.ctx.statements[unit.id]:
+                for node in ast.walk(stmt):
+                    if isinstance(node, ast.Name):
+                        found.add(node.id)
+                    elif isinstance(node, ast.arg):
+                        found.add(node.arg)
+                    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                        found.add(node.name)
+                    elif isinstance(node, ast.alias):
+                        found.add((node.asname or node.name).split(".")[0])
+        return found
+
+    def text(self) -> str:
+        header = future_line(self.ctx)
+        imports = self.import_block()
+        body = join_pieces(self.ctx, [_Piece(self.render_unit(unit), unit) for unit in self.units])
+        parts = [part for part in (header, imports) if part]
+        head = "\n".join(parts)
+        return f"{head}\n\n{body}" if head else body
+
+    # imports ---------------------------------------------------------------------------------------
+
+    def import_block(self) -> str:
+        copied = [self.copied_import(unit_id) for unit_id in self._import_order()]
+        typing_needed = bool(self._type_checking_names()) and "TYPE_CHECKING" not in self._copied_names()
+        if typing_needed:
+            copied.append("from typing import TYPE_CHECKING\n")
+        siblings = [
+            self.link_imports(self.links[target]) for target in sorted(self.links, key=self.ctx.files.index)
+        ]
+        block = "".join(copied)
+        sibling_text = "".join(siblings)
+        if sibling_text:
+            block += ("\n" if block else "") + sibling_text
+        checking = self._type_checking_block()
+        if checking:
+            block += ("\n" if block else "") + checking
+        return block
+
+    def _import_order(self) -> list[str]:
+        return [unit.id for unit in self.ctx.inv.units if unit.id in self.needs.imports]
+
+    def copied_import(self, unit_id: str) -> str:
+        unit = self.ctx.inv.unit(unit_id)
+        used = self.needs.imports[unit_id]
+        trimmed = self._trimmed_import(unit, used)
+        return trimmed if trimmed is not None else unit_text(self.ctx, unit, self.key)
+
+    def _trimmed_import(self, unit: Unit, used: set[str]) -> str | None:
+        """A one-statement import reduced to the names used; None to copy the unit verbatim."""
+        statements = self.ctx.statements[unit.id]
+        if len(statements) != 1 or not used or set(unit.names) <= used:
+            return None
+        stmt = statements[0]
+        if isinstance(stmt, ast.Import):
+            kept = [alias for alias in stmt.names if (alias.asname or alias.name.split(".")[0]) in used]
+            return "import " + ", ".join(_alias_text(alias) for alias in kept) + "\n"
+        if isinstance(stmt, ast.ImportFrom):
+            kept = [alias for alias in stmt.names if (alias.asname or alias.name) in used]
+            level = stmt.level + self.ctx.shift(self.key) if stmt.level else 0
+            return import_line("." * level, stmt.module or "", [(alias.name, alias.asname) for alias in kept])
+        return None
+
+    def _copied_names(self) -> set[str]:
+        names: set[str] = set()
+        for unit_id, used in self.needs.imports.items():
+            unit = self.ctx.inv.unit(unit_id)
+            names.update(used if self._trimmed_import(unit, used) is not None else unit.names)
+        return names
+
+    def link_imports(self, link: Link) -> str:
+        dots = self.ctx.dots(self.key)
+        text = ""
+        if link.mode == FROM_IMPORT:
+            names = sorted({*link.names, *link.annotation_only})
+            text += import_line(dots, link.target, [(name, None) for name in names])
+        if link.target in self.aliases and link.mode != LOCAL_IMPORT:
+            text += self._module_import(link.target)
+        return text
+
+    def _module_import(self, target: str, indent: str = "") -> str:
+        parent, _, last = target.rpartition(".")
+        alias = self.aliases[target]
+        suffix = f" as {alias}" if alias != last else ""
+        return f"{indent}from {self.ctx.dots(self.key)}{parent} import {last}{suffix}\n"
+
+    def _type_checking_names(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for target, link in self.links.items():
+            if link.mode != FROM_IMPORT and link.annotation_only:
+                found[target] = list(link.annotation_only)
+            if link.mode == TYPE_CHECKING_IMPORT:
+                found[target] = list(link.annotation_only)
+        return found
+
+    def _type_checking_block(self) -> str:
+        names = self._type_checking_names()
+        if not names:
+            return ""
+        dots = self.ctx.dots(self.key)
+        lines = "".join(
+            "    "
+            + import_line(dots, target, [(name, None) for name in names[target]]).replace(
+                "\n    ", "\n        "
+            )
+            for target in sorted(names, key=self.ctx.files.index)
+        )
+        return "if TYPE_CHECKING:\n" + lines.replace("\n)", "\n    )")
+
+    def bound_names(self) -> set[str]:
+        """Module-level names this file binds at run time (the facade forwards writes to them)."""
+        names = {name for unit in self.units for name in unit.names}
+        names |= self._copied_names()
+        for link in self.links.values():
+            if link.mode == FROM_IMPORT:
+                names |= {*link.names, *link.annotation_only}
+        return names
+
+    # units -----------------------------------------------------------------------------------------
+
+    def render_unit(self, unit: Unit) -> str:
+        edits: list[Edit] = []
+        inserts: dict[tuple[int, str], set[str]] = {}
+        for ref, owner in self.needs.state_refs:
+            if self._in_unit(ref, unit):
+                edits.append(self._attribute_edit(ref, self.aliases[owner]))
+                if self.links[owner].mode == LOCAL_IMPORT:
+                    self._insert(inserts, ref, self._module_import(owner).strip())
+        for ref, target in self.needs.sibling_refs:
+            if self._in_unit(ref, unit) and ref.when != ANNOTATION:
+                self._sibling_edit(ref, target, edits, inserts)
+        for ref in self.needs.facade_refs:
+            if self._in_unit(ref, unit):
+                self._insert(inserts, ref, f"from {self.ctx.dots(self.key)} import {ref.name}")
+        edits.extend(self._global_edits(unit))
+        rendered_inserts = [
+            Insert(line, f"{indent}{text}\n") for (line, indent), texts in inserts.items() for text in texts
+        ]
+        return unit_text(self.ctx, unit, self.key, edits, rendered_inserts)
+
+    def _sibling_edit(
+        self, ref: Ref, target: str, edits: list[Edit], inserts: dict[tuple[int, str], set[str]]
+    ) -> None:
+        link = self.links[target]
+        if link.mode == MODULE_IMPORT:
+            edits.append(self._attribute_edit(ref, self.aliases[target]))
+        elif link.mode == LOCAL_IMPORT:
+            self._insert(inserts, ref, f"from {self.ctx.dots(self.key)}{target} import {ref.name}")
+
+    def _insert(self, inserts: dict[tuple[int, str], set[str]], ref: Ref, text: str) -> None:
+        site = ref.site
+        if site is None or site.one_liner or ref.when == IMPORT_TIME:
+            raise TransformError(
+                f"line {ref.line}: {ref.name} must be imported where it is used, but there is no function"
+                " body to put the import in; place both definitions in the same submodule"
+            )
+        inserts.setdefault((site.line, site.indent_text), set()).add(text)
+
+    def _attribute_edit(self, ref: Ref, alias: str) -> Edit:
+        text = self.ctx.lines[ref.line - 1]
+        return Edit(ref.line, char_col(text, ref.col), char_col(text, ref.end_col), f"{alias}.{ref.name}")
+
+    def _in_unit(self, ref: Ref, unit: Unit) -> bool:
+        return unit.first_line <= ref.line <= unit.last_line
+
+    def _global_edits(self, unit: Unit) -> list[Edit]:
+        edits = []
+        for decl in self.ctx.scans[unit.id].globals:
+            foreign = [name for name in decl.names if self.ctx.state.get(name, self.key) != self.key]
+            if not foreign:
+                continue
+            if decl.end_line != decl.line:
+                raise TransformError(f"line {decl.line}: a `global` statement over several lines")
+            keep = [name for name in decl.names if name not in foreign]
+            edits.append(global_edit(self.ctx.lines, decl.line, decl.col, decl.end_col, keep))
+        return edits
+
+
+def _alias_text(alias: ast.alias) -> str:
+    return f"{alias.name} as {alias.asname}" if alias.asname else alias.name
+
+
+# facade --------------------------------------------------------------------------------------------
+
+
+def facade_text(
+    ctx: EmitContext, bindings: Mapping[str, Sequence[str]], renamed: Sequence[str], doctests: Sequence[str]
+) -> str:
+    first = ctx.inv.units[0].first_line if ctx.inv.units else len(ctx.lines) + 1
+    header = "".join(ctx.lines[: first - 1])
+    pieces: list[_Piece] = []
+    exported: set[str] = set()
+    for unit in ctx.inv.units:
+        key = ctx.home[unit.id]
+        if key in {FACADE, IMPORT}:
+            pieces.extend(_exports(ctx, _submodules_used(ctx, unit), exported))
+            pieces.append(_Piece(unit_text(ctx, unit, FACADE), unit))
+        elif key != MAIN:
+            pieces.extend(_exports(ctx, [key], exported))
+    pieces.extend(_exports(ctx, list(ctx.submodules), exported))
+    text = header + join_pieces(ctx, pieces)
+    text += _generated_all(ctx)
+    state = {name: owner for name, owner in ctx.state.items()}
+    text += runtime_block(ctx.dotted(FACADE), bindings, state, () if renamed else doctests, renamed)
+    return text
+
+
+def _submodules_used(ctx: EmitContext, unit: Unit) -> list[str]:
+    """Submodules whose names a facade statement needs at import time (re-exported before it)."""
+    found = []
+    for ref in ctx.scans[unit.id].refs:
+        binder = ctx.binder(ref.name)
+        if ref.when == IMPORT_TIME and binder is not None and ctx.home[binder.id] in ctx.submodules:
+            found.append(ctx.home[binder.id])
+    return found
+
+
+def _exports(ctx: EmitContext, keys: Iterable[str], exported: set[str]) -> list[_Piece]:
+    pieces = []
+    for key in keys:
+        if key in exported:
+            continue
+        exported.add(key)
+        names = [name for unit in ctx.units_in(key) for name in unit.names]
+        if names:
+            pieces.append(
+                _Piece(import_line(".", key, [(name, None) for name in dict.fromkeys(names)]), None)
+            )
+        else:
+            pieces.append(_Piece(f"from . import {key}\n", None))
+    return pieces
+
+
+def _generated_all(ctx: EmitContext) -> str:
+    """Without ``__all__``, ``import *`` would also pick up the new submodules: list the old public names."""
+    if "__all__" in ctx.module_names:
+        return ""
+    from codeopt.split.emit_needs import star_import_units
+
+    if star_import_units(ctx):
+        return ""
+    names = [
+        name
+        for unit in ctx.inv.units
+        if ctx.home[unit.id] != MAIN
+        for name in unit.names
+        if not name.startswith("_")
+    ]
+    body = "".join(f"    {name!r},\n" for name in dict.fromkeys(names))
+    return (
+        "\n\n# `from <module> import *` exports exactly the public names it exported before the split.\n"
+        + (f"__all__ = [\n{body}]\n")
+    )
+
+
+def main_text(ctx: EmitContext, needs: FileNeeds) -> str:
+    """``__main__.py``: the old ``__main__`` block, with its names taken from the facade."""
+    names = sorted(name for name in needs.main_names if ctx.binder(name) is not None)
+    head = future_line(ctx)
+    if names:
+        head += ("\n" if head else "") + import_line(".", "", [(name, None) for name in names])
+    units = ctx.units_in(MAIN)
+    body = join_pieces(ctx, [_Piece(unit_text(ctx, unit, MAIN), unit) for unit in units])
+    return f"{head}\n\n{body}" if head else body

@@ -1,0 +1,165 @@
+"""What the emitter knows about the module before writing any file: homes, scans, state, paths.
+
+Built once per emit from the inventory and the plan: which file every unit goes to, the ``ast``
+statements and reference scan of every unit, where each ``global``-rebound variable lives, and how the
+new files are laid out on disk (a submodule that is also a prefix of another becomes a package).
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codeopt.errors import TransformError
+from codeopt.split.emit_scope import UnitScan, scan_unit
+
+if TYPE_CHECKING:
+    from codeopt.split.plan import Plan
+    from codeopt.split.unit_model import Inventory, Unit
+
+FACADE = ""
+MAIN = "__main__"
+IMPORT = "<import>"
+
+
+@dataclass
+class EmitContext:
+    """The module, the plan and everything derived from them that every file needs."""
+
+    inv: Inventory
+    plan: Plan
+    lines: list[str] = field(init=False)
+    tree: ast.Module = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = self.inv.source.splitlines(keepends=True)
+        self.tree = ast.parse(self.inv.source)
+
+    @cached_property
+    def home(self) -> dict[str, str]:
+        """unit id -> file key: a submodule name, FACADE, MAIN (the ``__main__`` block) or IMPORT."""
+        placed = {unit_id: sub.name for sub in self.plan.submodules for unit_id in sub.units}
+        homes: dict[str, str] = {}
+        for unit in self.inv.units:
+            if unit.pinned == "main-block":
+                homes[unit.id] = MAIN
+            elif unit.id in placed:
+                homes[unit.id] = placed[unit.id]
+            elif unit.kind == "import":
+                homes[unit.id] = IMPORT
+            else:
+                homes[unit.id] = FACADE
+        return homes
+
+    @cached_property
+    def submodules(self) -> tuple[str, ...]:
+        return tuple(sub.name for sub in self.plan.submodules)
+
+    @cached_property
+    def files(self) -> tuple[str, ...]:
+        """Every generated module's key, facade first, in a fixed order."""
+        has_main = any(home == MAIN for home in self.home.values())
+        return (FACADE, *self.submodules, *((MAIN,) if has_main else ()))
+
+    def units_in(self, key: str) -> list[Unit]:
+        return [unit for unit in self.inv.units if self.home[unit.id] == key]
+
+    @cached_property
+    def statements(self) -> dict[str, list[ast.stmt]]:
+        """unit id -> its top-level ``ast`` statements (units cover disjoint line ranges)."""
+        firsts = [unit.first_line for unit in self.inv.units]
+        found: dict[str, list[ast.stmt]] = {unit.id: [] for unit in self.inv.units}
+        for stmt in self.tree.body:
+            position = bisect.bisect_right(firsts, stmt.lineno) - 1
+            found[self.inv.units[max(position, 0)].id].append(stmt)
+        return found
+
+    @cached_property
+    def module_names(self) -> frozenset[str]:
+        names = {name for unit in self.inv.units for name in unit.names}
+        return frozenset(names | set(self.inv.global_writers))
+
+    @cached_property
+    def deferred(self) -> bool:
+        return "annotations" in self.inv.future_imports
+
+    @cached_property
+    def scans(self) -> dict[str, UnitScan]:
+        return {
+            unit.id: scan_unit(self.statements[unit.id], self.module_names, self.lines, self.deferred)
+            for unit in self.inv.units
+        }
+
+    @cached_property
+    def state(self) -> dict[str, str]:
+        """Variables rebound through ``global`` -> the file that owns them."""
+        owners: dict[str, str] = {}
+        for name, writers in sorted(self.inv.global_writers.items()):
+            binder = self.inv.unit_of(name)
+            if binder is not None and binder.kind != "import":
+                owner = self.home[binder.id]
+            else:
+                owner = self.home[writers[0]] if writers else FACADE
+            if owner in {FACADE, MAIN, IMPORT}:
+                if any(self.home.get(writer) not in {FACADE, MAIN, IMPORT} for writer in writers):
+                    raise TransformError(
+                        f"{name} is rebound with `global` by moved code but stays in the facade; "
+                        "place its definition in a submodule"
+                    )
+                continue
+            owners[name] = owner
+        return owners
+
+    def binder(self, name: str) -> Unit | None:
+        return self.inv.unit_of(name)
+
+    @cached_property
+    def packages(self) -> frozenset[str]:
+        """Submodules that are also packages (another submodule's name starts with theirs)."""
+        names = set(self.submodules)
+        prefixes = {
+            ".".join(name.split(".")[:cut]) for name in names for cut in range(1, name.count(".") + 1)
+        }
+        return frozenset(prefixes)
+
+    def package_parts(self, key: str) -> list[str]:
+        """The file's package, relative to the new package (``[]`` for the facade and ``__main__``)."""
+        if key in {FACADE, MAIN}:
+            return []
+        parts = key.split(".")
+        return parts if key in self.packages else parts[:-1]
+
+    def shift(self, key: str) -> int:
+        """How many packages deeper than the old module the file sits (relative imports gain as many dots)."""
+        return len(self.package_parts(key)) + 1
+
+    def dots(self, key: str) -> str:
+        """Relative-import dots from file ``key`` up to the new package (the facade)."""
+        return "." * self.shift(key)
+
+    @cached_property
+    def package_dir(self) -> Path:
+        return self.inv.path.with_suffix("")
+
+    def path_of(self, key: str) -> Path:
+        if key == FACADE:
+            return self.package_dir / "__init__.py"
+        if key == MAIN:
+            return self.package_dir / "__main__.py"
+        parts = key.split(".")
+        if key in self.packages:
+            return self.package_dir.joinpath(*parts, "__init__.py")
+        return self.package_dir.joinpath(*parts[:-1], parts[-1] + ".py")
+
+    def dotted(self, key: str) -> str:
+        base = self.inv.module_name or self.inv.path.stem
+        if key == FACADE:
+            return base
+        return f"{base}.{key}"
+
+    def unit_text_range(self, unit: Unit) -> tuple[int, int]:
+        return unit.first_line, unit.last_line

@@ -1,0 +1,259 @@
+"""emit: before/after source of small splits, cross-module links, state, determinism."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from codeopt.errors import TransformError
+from codeopt.split.emit import EmitOptions, emit_package
+from codeopt.split.emit_links import FROM_IMPORT, LOCAL_IMPORT, MODULE_IMPORT
+from codeopt.split.plan import build_plan
+from codeopt.split.units import build_inventory
+from tests.split.test_emit_helpers import run_python, split, write_project
+
+SOURCE = '''\
+"""Tools."""
+
+from __future__ import annotations
+
+import json
+import os.path
+from collections import OrderedDict as OD, defaultdict
+
+from . import sibling
+
+LIMIT = 3
+
+
+# Formats a value.
+def fmt(value):
+    """Format at most LIMIT characters (the word LIMIT in here is never rewritten)."""
+    return json.dumps(value)[:LIMIT]
+
+
+class Store:
+    def save(self, value):
+        from .sibling import VALUE
+        return fmt(value) + str(VALUE) + os.path.sep + str(OD())
+'''
+
+BASE_AFTER = '''\
+from __future__ import annotations
+
+import json
+
+
+LIMIT = 3
+
+
+# Formats a value.
+def fmt(value):
+    """Format at most LIMIT characters (the word LIMIT in here is never rewritten)."""
+    return json.dumps(value)[:LIMIT]
+'''
+
+STORE_AFTER = """\
+from __future__ import annotations
+
+import os.path
+from collections import OrderedDict as OD
+
+from .base import fmt
+
+
+class Store:
+    def save(self, value):
+        from ..sibling import VALUE
+        return fmt(value) + str(VALUE) + os.path.sep + str(OD())
+"""
+
+SIBLING = {"pkg/sibling.py": "VALUE = 7\n"}
+
+
+def test_units_are_copied_verbatim_with_only_the_imports_they_use(tmp_path: Path) -> None:
+    result = split(tmp_path, SOURCE, {"LIMIT": "base", "fmt": "base", "Store": "store"}, extra=SIBLING)
+    assert result.text("pkg/mod/base.py") == BASE_AFTER
+    assert result.text("pkg/mod/store.py") == STORE_AFTER
+
+
+def test_facade_keeps_docstring_imports_and_reexports_every_name(tmp_path: Path) -> None:
+    result = split(tmp_path, SOURCE, {"LIMIT": "base", "fmt": "base", "Store": "store"}, extra=SIBLING)
+    facade = result.text("pkg/mod/__init__.py")
+    assert facade.startswith(
+        '"""Tools."""\n\nfrom __future__ import annotations\n\nimport json\nimport os.path\n'
+    )
+    assert "from collections import OrderedDict as OD, defaultdict\n\nfrom .. import sibling\n" in facade
+    assert "from .base import LIMIT, fmt\nfrom .store import Store\n" in facade
+    out = run_python(
+        tmp_path,
+        """
+        from pkg.mod import LIMIT, OD, Store, defaultdict, fmt, json, sibling
+        print(Store().save([1, 2]), LIMIT, fmt.__module__)
+        """,
+    )
+    assert out.split() == ["[1,7/OrderedDict()", "3", "pkg.mod.base"]
+
+
+def test_nested_submodules_get_packages_and_deeper_relative_imports(tmp_path: Path) -> None:
+    result = split(
+        tmp_path, SOURCE, {"LIMIT": "core.base", "fmt": "core.base", "Store": "io.store"}, extra=SIBLING
+    )
+    assert result.text("pkg/mod/core/__init__.py") == ""
+    store = result.text("pkg/mod/io/store.py")
+    assert "from ..core.base import fmt\n" in store
+    assert "        from ...sibling import VALUE\n" in store
+    assert (
+        run_python(tmp_path, "from pkg.mod import Store; print(Store().save(1))").strip()
+        == "17/OrderedDict()"
+    )
+
+
+def test_emit_is_deterministic(tmp_path: Path) -> None:
+    path = write_project(tmp_path, SOURCE, SIBLING)
+    inv = build_inventory(path.read_text(encoding="utf-8"), path, "pkg.mod")
+    plan = build_plan(inv, {"LIMIT": "base", "fmt": "base", "Store": "store"}, [])
+    first = emit_package(inv, plan)
+    again = emit_package(build_inventory(path.read_text(encoding="utf-8"), path, "pkg.mod"), plan)
+    assert first == again
+    assert list(first) == sorted(first)
+
+
+MUTUAL = """\
+class Node:
+    def render(self):
+        return "node:" + helper(self)
+
+
+def helper(node):
+    return type(node).__name__ if isinstance(node, Node) else "?"
+
+
+class Leaf(Node):
+    def kind(self):
+        return describe(self)
+
+
+def describe(leaf):
+    return "leaf:" + helper(leaf)
+"""
+
+
+def test_call_time_cycle_becomes_module_import_with_qualified_uses(tmp_path: Path) -> None:
+    result = split(
+        tmp_path, MUTUAL, {"Node": "nodes", "Leaf": "nodes", "helper": "helpers", "describe": "helpers"}
+    )
+    modes = {(link.source, link.target): link.mode for link in result.emitted.links}
+    assert modes == {("nodes", "helpers"): MODULE_IMPORT, ("helpers", "nodes"): MODULE_IMPORT}
+    nodes = result.text("pkg/mod/nodes.py")
+    assert nodes.startswith("from . import helpers\n")
+    assert 'return "node:" + helpers.helper(self)' in nodes
+    assert "return helpers.describe(self)" in nodes
+    helpers = result.text("pkg/mod/helpers.py")
+    assert "isinstance(node, nodes.Node)" in helpers
+    for module in ("pkg.mod.nodes", "pkg.mod.helpers", "pkg.mod"):
+        out = run_python(tmp_path, f"import {module}; from pkg.mod import Leaf; print(Leaf().kind())")
+        assert out.strip() == "leaf:Leaf"
+
+
+BASE_CYCLE = """\
+class Base:
+    def run(self):
+        return make()
+
+
+class Child(Base):
+    pass
+
+
+def make():
+    return Child()
+"""
+
+
+def test_import_time_edge_plus_reverse_call_uses_a_function_local_import(tmp_path: Path) -> None:
+    """``child`` subclasses ``Base`` (import time); ``Base.run`` calls ``make`` in ``child``."""
+    result = split(tmp_path, BASE_CYCLE, {"Base": "base", "Child": "child", "make": "child"})
+    modes = {(link.source, link.target): link.mode for link in result.emitted.links}
+    assert modes == {("base", "child"): LOCAL_IMPORT, ("child", "base"): FROM_IMPORT}
+    assert result.text("pkg/mod/base.py") == textwrap.dedent(
+        """\
+        class Base:
+            def run(self):
+                from .child import make
+                return make()
+        """
+    )
+    assert any("inside the functions" in note for note in result.emitted.notes)
+    assert (
+        run_python(tmp_path, "import pkg.mod.base as b; print(type(b.Base().run()).__name__)").strip()
+        == "Child"
+    )
+
+
+def test_an_import_time_cycle_in_the_layout_is_refused(tmp_path: Path) -> None:
+    source = "class A:\n    pass\n\n\nclass B(A):\n    pass\n\n\nclass C(B):\n    pass\n"
+    path = write_project(tmp_path, source)
+    inv = build_inventory(path.read_text(encoding="utf-8"), path, "pkg.mod")
+    with pytest.raises(TransformError, match="import-time cycle between submodules"):
+        emit_package(inv, build_plan(inv, {"A": "one", "B": "two", "C": "one"}, []))
+
+
+STATE = """\
+_registry = {}
+_mode = "plain"
+
+
+def configure(mode):
+    global _mode
+    _mode = mode
+
+
+def register(name):
+    global _registry
+    _registry = {**_registry, name: _mode}
+    return _registry
+
+
+def current():
+    return _mode, len(_registry)
+"""
+
+
+def test_global_state_is_owned_by_one_module_and_read_through_it(tmp_path: Path) -> None:
+    result = split(
+        tmp_path,
+        STATE,
+        {
+            "_registry": "_state",
+            "_mode": "_state",
+            "configure": "config",
+            "register": "api",
+            "current": "api",
+        },
+    )
+    config = result.text("pkg/mod/config.py")
+    assert config == "from . import _state\n\n\ndef configure(mode):\n    _state._mode = mode\n"
+    api = result.text("pkg/mod/api.py")
+    assert "    _state._registry = {**_state._registry, name: _state._mode}\n" in api
+    assert "global" not in api
+    out = run_python(
+        tmp_path,
+        """
+        import pkg.mod as m
+        m.configure("fancy"); m.register("a")
+        print(m.current(), m._mode, sorted(m._registry.items()))
+        m._mode = "set-on-facade"
+        print(m.current()[0])
+        """,
+    )
+    assert out.splitlines() == ["('fancy', 1) fancy [('a', 'fancy')]", "set-on-facade"]
+
+
+def test_an_empty_plan_is_not_emitted(tmp_path: Path) -> None:
+    path = write_project(tmp_path, "X = 1\n")
+    inv = build_inventory(path.read_text(encoding="utf-8"), path, "pkg.mod")
+    with pytest.raises(TransformError, match="nothing to split"):
+        emit_package(inv, build_plan(inv, {}, []), EmitOptions())
