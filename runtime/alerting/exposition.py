@@ -11,14 +11,14 @@ registry instead (``register_with_prometheus``), and anyone can scrape ``serve_m
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from .metrics import MetricFamily, MetricsCollector, Sample
 
 if TYPE_CHECKING:
+    from http.server import BaseHTTPRequestHandler
+
     from prometheus_client.registry import CollectorRegistry
 
 __all__ = [
@@ -121,6 +121,9 @@ class MetricsServer:
     """A tiny HTTP server on a daemon thread answering ``GET /metrics`` (for Prometheus to scrape)."""
 
     def __init__(self, collector: MetricsCollector, host: str = "127.0.0.1", port: int = 0) -> None:
+        import threading  # here, not at import time: only the endpoint needs http.server
+        from http.server import ThreadingHTTPServer
+
         handler = _handler_for(collector)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
@@ -151,6 +154,8 @@ class MetricsServer:
 
 
 def _handler_for(collector: MetricsCollector) -> type[BaseHTTPRequestHandler]:
+    from http.server import BaseHTTPRequestHandler
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path.split("?", 1)[0] not in ("/metrics", "/"):

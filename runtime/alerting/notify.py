@@ -8,7 +8,6 @@ consumes Alertmanager webhooks (chat bridges, incident tools) consumes ours.
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -99,6 +98,8 @@ class WebhookNotifier:
         self.headers = dict(headers or {})
 
     def __call__(self, notification: Notification) -> int:
+        import urllib.request  # not at import time: it pulls in http.client, email and ssl
+
         body = json.dumps(webhook_payload(notification, self.max_alerts)).encode("utf-8")
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **self.headers}
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
