@@ -119,8 +119,23 @@ class QueryAnalyzer:
         """A proxy of ``conn`` whose statements are recorded."""
         return AnalyzedConnection(conn, self)
 
-    def record(self, sql: str, params: Any, duration: float, *, error: bool = False) -> None:
-        """Account one executed statement (``duration`` in seconds)."""
+    def begin(self, sql: str, params: Any) -> list[float] | None:
+        """Sequence a statement for N+1 detection when it starts (see ``NPlusOneDetector.start``);
+        pass the returned cell to ``record``."""
+        if self.nplusone is None:
+            return None
+        return self.nplusone.start(parse(sql).fingerprint, params)
+
+    def record(
+        self,
+        sql: str,
+        params: Any,
+        duration: float,
+        *,
+        error: bool = False,
+        started: list[float] | None = None,
+    ) -> None:
+        """Account one executed statement (``duration`` in seconds; ``started``: from ``begin``)."""
         info = parse(sql)
         fp = info.fingerprint
         with self._lock:
@@ -140,7 +155,9 @@ class QueryAnalyzer:
                 self._slow.append(SlowQuery(fp, sql, _copy_params(params), duration))
         record.hist.record(duration)
         self._all.record(duration)
-        if self.nplusone is not None:
+        if started is not None:
+            started[0] += duration
+        elif self.nplusone is not None:
             self.nplusone.feed(fp, duration, params)
 
     @contextmanager
@@ -292,16 +309,20 @@ class AnalyzedCursor:
         self._cursor = cursor
         self._analyzer = analyzer
         self._conn = conn
-        self._pending: list[Any] | None = None  # [sql, params, seconds so far]
+        self._pending: list[Any] | None = None  # [sql, params, seconds so far, N+1 cell]
 
     def _finish(self) -> None:
         pending, self._pending = self._pending, None
         if pending is not None:
-            self._analyzer.record(pending[0], pending[1], pending[2])
+            self._analyzer.record(pending[0], pending[1], pending[2], started=pending[3])
 
     def _run(self, method: str, sql: Any, params: Any, kwargs: dict[str, Any]) -> AnalyzedCursor:
         self._finish()
         text = _sql_text(sql, self._conn)
+        example = params
+        if method == "executemany":
+            example = None if params is None else next(iter(list(params)[:1]), None)
+        cell = self._analyzer.begin(text, example)
         clock = self._analyzer.clock
         started = clock()
         try:
@@ -310,12 +331,9 @@ class AnalyzedCursor:
             else:
                 getattr(self._cursor, method)(sql, params, **kwargs)
         except Exception:
-            self._analyzer.record(text, params, clock() - started, error=True)
+            self._analyzer.record(text, params, clock() - started, error=True, started=cell)
             raise
-        example = params
-        if method == "executemany":
-            example = None if params is None else next(iter(list(params)[:1]), None)
-        self._pending = [text, example, clock() - started]
+        self._pending = [text, example, clock() - started, cell]
         return self
 
     def execute(self, sql: Any, params: Any = None, **kwargs: Any) -> AnalyzedCursor:

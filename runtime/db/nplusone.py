@@ -43,8 +43,12 @@ class _Run:
     source: str | None = None
     fingerprint: str | None = None
     count: int = 0
-    total: float = 0.0
+    cells: list[list[float]] = field(default_factory=list)  # one duration cell per statement
     params: set[str] = field(default_factory=set)
+
+    @property
+    def total(self) -> float:
+        return sum(cell[0] for cell in self.cells)
 
 
 _SINGLE_EQ = re.compile(r"^(.*\bwhere\b.*?)(\b[\w.]+) = \?(.*)$")
@@ -69,6 +73,16 @@ class NPlusOneDetector:
         self._lock = threading.Lock()
 
     def feed(self, fingerprint: str, duration: float, params: object = None) -> None:
+        """A statement that ran for ``duration`` seconds."""
+        self.start(fingerprint, params)[0] += duration
+
+    def start(self, fingerprint: str, params: object = None) -> list[float]:
+        """A statement that starts now; add its duration to the returned cell as it becomes known.
+
+        Order matters, not completion: while a parent cursor is still being iterated its children
+        run, so statements are sequenced when they start.
+        """
+        cell = [0.0]
         key = threading.get_ident()
         with self._lock:
             run = self._runs.get(key)
@@ -76,16 +90,17 @@ class NPlusOneDetector:
                 run = self._runs[key] = _Run()
             if run.fingerprint == fingerprint:
                 run.count += 1
-                run.total += duration
+                run.cells.append(cell)
                 if len(run.params) < 2:
                     run.params.add(repr(params))
-                return
+                return cell
             self._close_locked(run)
             run.source = run.fingerprint
             run.fingerprint = fingerprint
             run.count = 1
-            run.total = duration
+            run.cells = [cell]
             run.params = {repr(params)}
+        return cell
 
     def _qualifies(self, run: _Run) -> bool:
         return (

@@ -48,7 +48,7 @@ def test_fingerprints(sql: str, expected: str | None) -> None:
 
 def test_parse_tables_and_kinds() -> None:
     info = parse("WITH r AS (SELECT * FROM a) SELECT * FROM r JOIN b ON b.id = r.id, s.c x FOR UPDATE")
-    assert (info.kind, info.tables_read, info.locking) == ("select", {"a", "b", "s.c"}, True)
+    assert (info.kind, info.tables_read, info.locking) == ("select", frozenset({"a", "b", "s.c"}), True)
     assert parse("insert or replace into t values (1)").tables_written == {"t"}
     assert parse("UPDATE t SET a = replace(a, 'x', 'y')").tables_written == {"t"}
     assert parse("CREATE TEMP TABLE tmp (a int)").temp_created == "tmp"
@@ -130,6 +130,20 @@ def test_nplusone_detected_after_a_source_query() -> None:
         for cid in ids:
             conn.execute("SELECT * FROM orders WHERE customer_id = ?", (cid,)).fetchall()
     [finding] = analyzer.nplusones()
+    assert finding.source == "select id from customers where region = ? limit ?"
+    assert finding.repeated == "select * from orders where customer_id = ?"
+
+
+def test_nplusone_while_the_parent_cursor_is_still_iterated() -> None:
+    clock = StepClock()
+    analyzer = QueryAnalyzer(clock=clock)
+    conn = analyzer.wrap(sqlite3.connect(":memory:"))
+    make_shop(conn.raw, orders=100)
+    clock.step = 0.004
+    with analyzer.unit():
+        for (cid,) in conn.execute("SELECT id FROM customers WHERE region = ? LIMIT 8", ("n",)):
+            conn.execute("SELECT * FROM orders WHERE customer_id = ?", (cid,)).fetchall()
+    [finding] = analyzer.nplusones()  # sequenced by start: the parent, still open, is the source
     assert finding.source == "select id from customers where region = ? limit ?"
     assert finding.repeated == "select * from orders where customer_id = ?"
     assert finding.max_run == 8 and finding.total_time >= 0.05
