@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .burnrate import DEFAULT_WINDOWS, SLO, BurnWindow, burn_rate_rules
     from .errors import AlertingError, ConfigError, MetricsError
     from .escalation import Escalation
-    from .exposition import MetricsServer, register_with_prometheus, render, serve_metrics
+    from .exposition import MetricsServer, from_prometheus, register_with_prometheus, render, serve_metrics
     from .manager import AlertManager, Evaluation
     from .matchers import Matcher, parse_matchers
     from .metrics import Counter, Gauge, Histogram, MetricsCollector
@@ -38,6 +38,7 @@ _WHERE = {
     "MetricsError": "errors",
     "Escalation": "escalation",
     "MetricsServer": "exposition",
+    "from_prometheus": "exposition",
     "register_with_prometheus": "exposition",
     "render": "exposition",
     "serve_metrics": "exposition",
@@ -89,6 +90,7 @@ __all__ = [
     "Silence",
     "WebhookNotifier",
     "burn_rate_rules",
+    "from_prometheus",
     "parse_matchers",
     "register_with_prometheus",
     "render",

@@ -128,6 +128,7 @@ class Dispatcher:
         return sent
 
     def _flush(self, group: _Group, now: float, sent: list[Notification]) -> bool:
+        """Mute, dedup, notify; False only when a notifier failed (the log stays as it was)."""
         visible = [alert for alert in group.alerts.values() if not self.muted(alert, now)]
         if not visible:
             return True
@@ -135,30 +136,41 @@ class Dispatcher:
         firing = frozenset(a.fingerprint for a in visible if a.status == "firing")
         resolved = frozenset(a.fingerprint for a in visible if a.status == "resolved")
         log_key = (receiver.name, group.key)
+        entry = self.log.get(log_key)
+        repeat = group.route.repeat_interval
         if not needs_update(
-            self.log.get(log_key),
-            firing,
-            resolved,
-            repeat_interval=group.route.repeat_interval,
-            send_resolved=receiver.send_resolved,
-            now=now,
+            entry, firing, resolved, repeat_interval=repeat, send_resolved=receiver.send_resolved, now=now
         ):
             return True
-        payload = visible if receiver.send_resolved else [a for a in visible if a.status == "firing"]
-        if payload:
-            notification = Notification(
-                receiver=receiver.name,
-                status="firing" if firing else "resolved",
-                group_key=group.key,
-                group_labels=dict(group.labels),
-                alerts=tuple(sorted(payload, key=lambda a: (a.status != "firing", a.fingerprint))),
-                timestamp=now,
-                external_url=self.external_url,
-            )
-            if not self._deliver(receiver, notification, now):
-                return False
-            sent.append(notification)
+        if not self._send(group, receiver, visible, now, sent):
+            return False
         self.log[log_key] = LogEntry(firing, resolved, now)
+        return True
+
+    def _send(
+        self,
+        group: _Group,
+        receiver: Receiver,
+        visible: list[AlertView],
+        now: float,
+        sent: list[Notification],
+    ) -> bool:
+        firing = [a for a in visible if a.status == "firing"]
+        payload = visible if receiver.send_resolved else firing
+        if not payload:
+            return True  # everything resolved and the receiver does not want resolved messages
+        notification = Notification(
+            receiver=receiver.name,
+            status="firing" if firing else "resolved",
+            group_key=group.key,
+            group_labels=dict(group.labels),
+            alerts=tuple(sorted(payload, key=lambda a: (a.status != "firing", a.fingerprint))),
+            timestamp=now,
+            external_url=self.external_url,
+        )
+        if not self._deliver(receiver, notification, now):
+            return False
+        sent.append(notification)
         return True
 
     def _deliver(self, receiver: Receiver, notification: Notification, now: float) -> bool:

@@ -11,7 +11,7 @@ registry instead (``register_with_prometheus``), and anyone can scrape ``serve_m
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .metrics import MetricFamily, MetricsCollector, Sample
@@ -26,6 +26,7 @@ __all__ = [
     "MetricsServer",
     "PrometheusBridge",
     "format_value",
+    "from_prometheus",
     "register_with_prometheus",
     "render",
     "serve_metrics",
@@ -112,6 +113,39 @@ def register_with_prometheus(
     bridge = PrometheusBridge(collector)
     registry.register(bridge)
     return bridge
+
+
+def from_prometheus(registry: CollectorRegistry | None = None) -> Callable[[], list[MetricFamily]]:
+    """A source for ``MetricsCollector.add_source`` reading a prometheus_client registry.
+
+    The other direction of the bridge: metrics a library already records with prometheus_client
+    show up in our exposition (and in rule expressions). Counters get their ``_total`` family
+    name back; OpenMetrics-only ``_created`` samples are dropped (the 0.0.4 format has no place
+    for them).
+    """
+
+    def read() -> list[MetricFamily]:
+        source = registry
+        if source is None:
+            from prometheus_client import REGISTRY
+
+            source = REGISTRY
+        return [_family_of(metric) for metric in source.collect()]
+
+    return read
+
+
+def _family_of(metric: Any) -> MetricFamily:
+    kind = {"unknown": "untyped", "info": "gauge", "stateset": "gauge"}.get(metric.type, metric.type)
+    name = f"{metric.name}_total" if kind == "counter" else metric.name
+    if metric.type == "info":
+        name = f"{metric.name}_info"
+    samples = tuple(
+        Sample(sample.name, tuple(sorted(sample.labels.items())), float(sample.value))
+        for sample in metric.samples
+        if not sample.name.endswith("_created")
+    )
+    return MetricFamily(name, kind, metric.documentation, samples)
 
 
 # -- scrape endpoint ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ firing and just-resolved alerts into groups, and flushes the groups that are due
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -83,6 +84,9 @@ class AlertManager:
         self.dispatcher = Dispatcher(self.route, self.receivers, self._muted, external_url)
         self.history: deque[Notification] = deque(maxlen=history)
         self.evaluations = 0
+        # evaluate() runs on the caller's schedule while a scrape thread may read stats(): one lock
+        # (re-entrant: a notifier or hook may call back into the manager).
+        self._lock = threading.RLock()
         self._firing_index: list[tuple[str, dict[str, str]]] = []
 
     # -- configuration --------------------------------------------------------------------
@@ -100,7 +104,10 @@ class AlertManager:
 
     def evaluate(self, now: float | None = None) -> Evaluation:
         """Run one tick at ``now`` (the clock's time by default)."""
-        now = self.clock() if now is None else now
+        with self._lock:
+            return self._evaluate(self.clock() if now is None else now)
+
+    def _evaluate(self, now: float) -> Evaluation:
         self.evaluations += 1
         ctx = EvalContext(now, self.collector)
         changed = [view_of(a, self.generator_url) for rule in self.rules for a in rule.evaluate(ctx)]
@@ -129,25 +136,27 @@ class AlertManager:
                 tracker.on_firing(alert, now)
 
     def _muted(self, alert: AlertView, now: float) -> bool:
+        # Alertmanager mutes resolved alerts too: a receiver that never heard of an inhibited
+        # warning does not get its "resolved" either.
         if self.silences.silenced_by(alert.labels, now):
             return True
-        return alert.status == "firing" and self.inhibitor.inhibited(
-            alert.labels, alert.fingerprint, self._firing_index
-        )
+        return self.inhibitor.inhibited(alert.labels, alert.fingerprint, self._firing_index)
 
     # -- inspection -----------------------------------------------------------------------
 
     def alerts(self, now: float | None = None) -> list[AlertView]:
         """Every pending, firing and recently resolved alert, with silence/inhibition marks."""
         now = self.clock() if now is None else now
+        with self._lock:
+            return self._alerts(now)
+
+    def _alerts(self, now: float) -> list[AlertView]:
         out = []
         for rule in self.rules:
             for alert in rule.active.values():
                 view = view_of(alert, self.generator_url)
                 silenced = self.silences.silenced_by(view.labels, now)
-                inhibited = view.state == FIRING and self.inhibitor.inhibited(
-                    view.labels, view.fingerprint, self._firing_index
-                )
+                inhibited = self.inhibitor.inhibited(view.labels, view.fingerprint, self._firing_index)
                 out.append(AlertView(**{**view.__dict__, "silenced_by": silenced, "inhibited": inhibited}))
         return out
 
@@ -157,6 +166,10 @@ class AlertManager:
 
     def stats(self) -> dict[str, object]:
         """Counters for a ``MetricsCollector`` component (``register_component("alerts", mgr)``)."""
+        with self._lock:
+            return self._stats()
+
+    def _stats(self) -> dict[str, object]:
         states = [a.state for rule in self.rules for a in rule.active.values()]
         return {
             "evaluations": self.evaluations,

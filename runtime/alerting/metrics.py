@@ -346,6 +346,7 @@ class MetricsCollector:
         self.component_prefix = sanitize_name(component_prefix)
         self._metrics: dict[str, _Metric] = {}
         self._components: dict[str, object] = {}
+        self._sources: list[Callable[[], Iterable[MetricFamily]]] = []
         self._lock = threading.Lock()
 
     # -- registration ---------------------------------------------------------------------
@@ -396,6 +397,14 @@ class MetricsCollector:
         with self._lock:
             self._components[sanitize_name(name)] = component
 
+    def add_source(self, source: Callable[[], Iterable[MetricFamily]]) -> None:
+        """Add families produced by ``source()`` at every collection (e.g. ``from_prometheus``).
+
+        A source that raises is skipped for that collection rather than failing the scrape.
+        """
+        with self._lock:
+            self._sources.append(source)
+
     def unregister_component(self, name: str) -> None:
         with self._lock:
             self._components.pop(sanitize_name(name), None)
@@ -403,13 +412,19 @@ class MetricsCollector:
     # -- collection -----------------------------------------------------------------------
 
     def collect(self) -> list[MetricFamily]:
-        """Every family, user metrics first, then components, then system metrics."""
+        """Every family: user metrics, components, added sources, then system metrics."""
         with self._lock:
             metrics = list(self._metrics.values())
             components = list(self._components.items())
+            sources = list(self._sources)
         families = [metric.family() for metric in metrics]
         for name, component in components:
             families.extend(component_families(f"{self.component_prefix}_{name}", component))
+        for source in sources:
+            try:
+                families.extend(source())
+            except Exception:  # one broken source must not take the whole scrape down
+                continue
         if self.system:
             from .system import system_families
 

@@ -81,6 +81,24 @@ def _timer(value: float | None, inherited: float, name: str) -> float:
     return chosen
 
 
+def _group_by(route: Route, parent: RouteNode | None) -> tuple[str, ...] | None:
+    if route.group_by is None:
+        return parent.group_by if parent is not None else ("alertname",)
+    return None if "..." in route.group_by else tuple(route.group_by)
+
+
+def _timers(route: Route, parent: RouteNode | None) -> tuple[float, float, float]:
+    inherited = (
+        (parent.group_wait, parent.group_interval, parent.repeat_interval)
+        if parent is not None
+        else (GROUP_WAIT, GROUP_INTERVAL, REPEAT_INTERVAL)
+    )
+    given = (route.group_wait, route.group_interval, route.repeat_interval)
+    names = ("group_wait", "group_interval", "repeat_interval")
+    wait, interval, repeat = (_timer(v, i, n) for v, i, n in zip(given, inherited, names, strict=True))
+    return wait, interval, repeat
+
+
 def compile_route(route: Route, parent: RouteNode | None = None, index: int = 0) -> RouteNode:
     """Resolve inheritance (root defaults: group by ``alertname``, 30 s / 5 min / 4 h)."""
     if parent is None and route.receiver is None:
@@ -91,23 +109,15 @@ def compile_route(route: Route, parent: RouteNode | None = None, index: int = 0)
     else:
         key = f"{parent.key}/{{{','.join(str(m) for m in matchers)}}}"
         key = f"{key}/{index}" if index else key
-    group_by: tuple[str, ...] | None
-    if route.group_by is None:
-        group_by = parent.group_by if parent is not None else ("alertname",)
-    else:
-        group_by = None if "..." in route.group_by else tuple(route.group_by)
+    wait, interval, repeat = _timers(route, parent)
     node = RouteNode(
         key=key,
         receiver=route.receiver or (parent.receiver if parent else ""),
         matchers=matchers,
-        group_by=group_by,
-        group_wait=_timer(route.group_wait, parent.group_wait if parent else GROUP_WAIT, "group_wait"),
-        group_interval=_timer(
-            route.group_interval, parent.group_interval if parent else GROUP_INTERVAL, "group_interval"
-        ),
-        repeat_interval=_timer(
-            route.repeat_interval, parent.repeat_interval if parent else REPEAT_INTERVAL, "repeat_interval"
-        ),
+        group_by=_group_by(route, parent),
+        group_wait=wait,
+        group_interval=interval,
+        repeat_interval=repeat,
         continue_=route.continue_,
     )
     children = tuple(compile_route(child, node, i) for i, child in enumerate(route.routes))

@@ -100,6 +100,20 @@ def test_inhibition_mutes_targets_with_equal_labels_while_the_source_fires() -> 
     ]
 
 
+def test_an_inhibited_alert_that_resolves_is_never_announced() -> None:
+    src = Scripted()
+    h = Harness(
+        [src.rule("Down", labels={"severity": "page"}), src.rule("Slow", labels={"severity": "warning"})],
+        inhibit_rules=[InhibitRule.of({"severity": "page"}, {"severity": "warning"}, ["svc"])],
+    )
+    src.on("Down", "d", svc="a")
+    src.on("Slow", "a", svc="a")
+    assert h.run_until(30) == [(30, "team", "firing", ("Down/d:firing",))]
+    src.off("Slow", "a")  # resolves while still inhibited: Alertmanager mutes the resolved one too
+    assert h.run_until(700) == []
+    assert ("{}", '{alertname="Slow"}') not in h.manager.dispatcher.groups
+
+
 def test_an_alert_matching_both_sides_does_not_inhibit_itself() -> None:
     src = Scripted()
     h = Harness(

@@ -13,7 +13,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from codeopt_runtime.alerting import system
 from codeopt_runtime.alerting.errors import MetricsError
-from codeopt_runtime.alerting.exposition import register_with_prometheus, render, serve_metrics
+from codeopt_runtime.alerting.exposition import (
+    from_prometheus,
+    register_with_prometheus,
+    render,
+    serve_metrics,
+)
 from codeopt_runtime.alerting.metrics import MetricFamily, MetricsCollector, Sample
 from codeopt_runtime.cache import MemoryCache
 from codeopt_runtime.pool import ObjectPool
@@ -214,3 +219,23 @@ def test_snapshot_values_sum_over_matching_series() -> None:
     assert collector.value("req_total", code="500") == 2
     assert collector.value("req_total", code="404") is None
     assert collector.value("absent") is None
+
+
+def test_bridge_from_a_prometheus_client_registry_into_our_exposition() -> None:
+    from prometheus_client import Counter, Gauge, Histogram
+
+    registry = CollectorRegistry()
+    Counter("lib_calls", "Calls.", ["kind"], registry=registry).labels("read").inc(4)
+    Gauge("lib_open", "Open.", registry=registry).set(2)
+    Histogram("lib_seconds", "Time.", buckets=[1.0], registry=registry).observe(0.5)
+    collector = MetricsCollector(system=False)
+    collector.add_source(from_prometheus(registry))
+    collector.add_source(lambda: 1 / 0)  # type: ignore[arg-type, return-value]  # skipped, not fatal
+    text = collector.exposition()
+    values = samples(text)
+    assert values[("lib_calls_total", (("kind", "read"),))] == 4
+    assert values[("lib_open", ())] == 2
+    assert values[("lib_seconds_bucket", (("le", "1.0"),))] == 1
+    assert "_created" not in text
+    assert "# TYPE lib_calls_total counter" in text
+    assert collector.value("lib_calls_total", kind="read") == 4
