@@ -128,7 +128,7 @@ class PoolMap:
             extra = self._identity(args, kwargs)
             if extra is UNPOOLED:
                 return _OneShot(factory, args, kwargs, self._destroy)
-        key = (factory, args, tuple(sorted(kwargs.items())) if kwargs else ())
+        key = (factory, args, tuple(kwargs.items()))  # one call site always passes them in one order
         try:
             entry = self._pools.get(key)
         except TypeError:  # unhashable arguments: nothing to key a pool on
@@ -189,21 +189,8 @@ def reset_sqlite3(conn: Any) -> None:
         raise RuntimeError("sqlite3 connection still in a transaction after rollback")
 
 
-_SQLITE3_PARAMS = (
-    "database",
-    "timeout",
-    "detect_types",
-    "isolation_level",
-    "check_same_thread",
-    "factory",
-    "cached_statements",
-    "uri",
-)
-
-
-def _sqlite3_argument(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], default: Any) -> Any:
-    index = _SQLITE3_PARAMS.index(name)
-    return args[index] if len(args) > index else kwargs.get(name, default)
+_URI_POSITION = 7  # sqlite3.connect(database, timeout, detect_types, isolation_level,
+#                   check_same_thread, factory, cached_statements, uri)
 
 
 def sqlite3_identity(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable:
@@ -214,23 +201,32 @@ def sqlite3_identity(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable:
     directory (relative paths resolve against it) and its device/inode, so connections to a deleted
     or replaced file are never handed out.
     """
-    database = _sqlite3_argument("database", args, kwargs, "")
-    try:
-        path = os.fsdecode(database)
-    except TypeError:
-        return UNPOOLED
-    if _sqlite3_argument("uri", args, kwargs, False):
-        if not path.startswith("file:") or "mode=memory" in path or path.startswith("file::memory:"):
+    database = args[0] if args else kwargs.get("database", "")
+    if type(database) is str:  # the common case, without fsdecode's checks
+        path = database
+    else:
+        try:
+            path = os.fsdecode(database)
+        except TypeError:
             return UNPOOLED
-        from urllib.parse import unquote  # only URI databases pay for it
-
-        path = unquote(path[len("file:") :].split("?", 1)[0].split("#", 1)[0])
-        if path.startswith("//"):  # file://host/path: the authority must be empty or localhost
-            path = "/" + path[2:].partition("/")[2]
-    if path in ("", ":memory:"):
+    if (args[_URI_POSITION] if len(args) > _URI_POSITION else kwargs.get("uri")) and path:
+        path = _uri_path(path)
+    if path in ("", ":memory:"):  # also what _uri_path answers for in-memory URIs
         return UNPOOLED
     try:
         st = os.stat(path)
     except OSError:  # not there yet: this connect creates it; pool from the next call on
         return UNPOOLED
     return (None if os.path.isabs(path) else os.getcwd(), st.st_dev, st.st_ino)
+
+
+def _uri_path(uri: str) -> str:
+    """The file a ``file:`` URI names ("" for in-memory databases and URIs we cannot read)."""
+    if not uri.startswith("file:") or "mode=memory" in uri or uri.startswith("file::memory:"):
+        return ""
+    from urllib.parse import unquote  # only URI databases pay for it
+
+    path = unquote(uri[len("file:") :].split("?", 1)[0].split("#", 1)[0])
+    if path.startswith("//"):  # file://host/path: the authority must be empty or localhost
+        path = "/" + path[2:].partition("/")[2]
+    return path
