@@ -27,6 +27,13 @@ from codeopt.split.unit_model import Inventory
 RESERVED = frozenset({"_common", "_state", "__init__", "__main__"})
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CLASS_SHARE = 0.35
+_FAMILIES = frozenset({"error", "exception", "warning"})
+_NOUNS = {  # a module is named for what it is about: validate_* functions make `validation`
+    "validate": "validation", "resolve": "resolution", "parse": "parsing", "format": "formatting",
+    "serialize": "serialization", "convert": "conversion", "render": "rendering", "load": "loading",
+    "schedule": "scheduling", "dispatch": "dispatching", "compile": "compilation", "encode": "encoding",
+    "decode": "decoding", "normalize": "normalization", "normalise": "normalisation",
+}  # fmt: skip
 
 
 def taken_names(inv: Inventory) -> set[str]:
@@ -92,18 +99,32 @@ def _candidates(
     inv: Inventory, cluster: Sequence[str], ranked: list[str], scored: dict[str, float]
 ) -> list[str]:
     """Names to try, best first."""
-    candidates = []
+    candidates: list[str] = []
+    if any(inv.unit(unit).names[:1] == ("main",) for unit in cluster):
+        candidates.extend(("cli", "command_line"))  # the module holding `main` is the command line
+    ranked = [_NOUNS.get(token, token) for token in ranked]
+    scored = {_NOUNS.get(token, token): score for token, score in scored.items()}
     dominant = _dominant_class(inv, cluster)
     if dominant and ranked and ranked[0] in tokens(dominant):
         candidates.append(snake_case(dominant))
-    if len(ranked) >= 2 and scored[ranked[1]] >= 0.6 * scored[ranked[0]]:
+    if len(ranked) >= 2 and scored[ranked[1]] >= 0.6 * scored[ranked[0]] and _distinct(ranked[0], ranked[1]):
         candidates.append(f"{ranked[0]}_{ranked[1]}")
-    candidates.extend(ranked[:3])
-    candidates.extend(f"{a}_{b}" for a, b in itertools.pairwise(ranked[:4]))
+    candidates.extend(_plural(token) for token in ranked[:3])
+    candidates.extend(f"{a}_{b}" for a, b in itertools.pairwise(ranked[:4]) if _distinct(a, b))
     if dominant:
         candidates.append(snake_case(dominant))
     candidates.append(snake_case(cluster[0]).strip("_") or "part")
     return [name for name in dict.fromkeys(candidates) if name]
+
+
+def _distinct(first: str, second: str) -> bool:
+    """``branch``/``branches`` or ``resolve``/``resolution`` say one thing twice."""
+    return first[:5] != second[:5]
+
+
+def _plural(token: str) -> str:
+    """Families of error types read as ``errors``."""
+    return token + "s" if token in _FAMILIES else token
 
 
 def _dominant_class(inv: Inventory, cluster: Sequence[str]) -> str | None:

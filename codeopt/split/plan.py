@@ -66,7 +66,10 @@ def propose(inv: Inventory, options: PlanOptions = PlanOptions()) -> Plan:
         return build_plan(inv, {}, [*notes, f"nothing to split: {total} lines of movable definitions "
                                           f"(a module may hold {options.max_lines})"])  # fmt: skip
     graph = unit_graph(inv, movable)
-    parts = communities(graph, options.seed)
+    satellites = [
+        unit for unit in movable if inv.unit(unit).kind == "assignment" and inv.unit(unit).lines < 15
+    ]
+    parts = communities(graph, options.seed, satellites, comfortable=options.max_lines / 3)
     repaired = repair(inv, graph, parts, options.min_lines, options.max_lines, options.seed)
     notes.extend(repaired.notes)
     if len(repaired.clusters) + bool(repaired.common) + bool(repaired.state) < 2:

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from codeopt.split.cluster import connected_parts, weighted_turbo_mq
+from codeopt.split.cluster import cluster_factor, connected_parts, edge_list
 from codeopt.split.unit_model import Inventory
 
 COMMON = -1
 STATE = -2
 SPECIAL = (COMMON, STATE)
 _MAX_ROUNDS = 200
+_CENTRAL = 3  # users inside its own module that make a unit central to it
 _STATE_KINDS = frozenset({"state", "call-time", "import-time"})
 
 
@@ -48,7 +49,8 @@ class Partition:
         self.order = {node: position for position, node in enumerate(graph)}
         self.lines = {node: inv.unit(node).lines for node in graph}
         self.home = {unit: key for key, part in enumerate(parts) for unit in part}
-        self.import_deps = _import_deps(inv, self.order)
+        self.import_deps = _deps(inv, self.order, frozenset({"import-time"}))
+        self.design_deps = _deps(inv, self.order, _STATE_KINDS)
 
     def members(self, key: int) -> list[str]:
         return sorted((unit for unit, home in self.home.items() if home == key), key=self.order.__getitem__)
@@ -81,11 +83,11 @@ class Partition:
                 found[key] = found.get(key, 0.0) + data["weight"]
         return found
 
-    def module_graph(self) -> nx.DiGraph:
-        """Import-time dependencies between modules."""
+    def module_graph(self, design: bool = False) -> nx.DiGraph:
+        """Import-time (or, with ``design``, all code) dependencies between modules."""
         graph = nx.DiGraph()
         graph.add_nodes_from(sorted(set(self.home.values())))
-        for unit, targets in self.import_deps.items():
+        for unit, targets in (self.design_deps if design else self.import_deps).items():
             for target in targets:
                 a, b = self.home[unit], self.home[target]
                 if a != b:
@@ -112,11 +114,11 @@ class Partition:
         return Repaired(clusters, tuple(self.members(COMMON)), tuple(self.members(STATE)), tuple(notes))
 
 
-def _import_deps(inv: Inventory, order: dict[str, int]) -> dict[str, set[str]]:
+def _deps(inv: Inventory, order: dict[str, int], kinds: frozenset[str]) -> dict[str, set[str]]:
     deps: dict[str, set[str]] = {}
     for edge in inv.edges:
         known = edge.source in order and edge.target in order
-        if edge.kind == "import-time" and known and edge.source != edge.target:
+        if edge.kind in kinds and known and edge.source != edge.target:
             deps.setdefault(edge.source, set()).add(edge.target)
     return deps
 
@@ -128,8 +130,9 @@ def repair(
     notes: list[str] = []
     merge_small(partition, min_lines, max_lines)
     split_large(partition, min_lines, max_lines, seed, notes)
+    improve(partition, min_lines, max_lines)
     extract_state(partition, notes)
-    extract_common(partition, notes)
+    extract_common(partition, min_lines, max_lines, seed, notes)
     break_cycles(partition, notes)
     improve(partition, min_lines, max_lines)
     merge_small(partition, min_lines, max_lines)
@@ -144,31 +147,63 @@ def merge_small(partition: Partition, min_lines: int, max_lines: int) -> None:
         if len(keys) < 2:
             return
         sizes = {key: partition.size(key) for key in keys}
-        small = [key for key in keys if sizes[key] < min_lines]
+        design = partition.module_graph(design=True)
+        small = [
+            key
+            for key in keys
+            if sizes[key] < min_lines and not _small_but_clear(design, key, sizes[key], min_lines)
+        ]
         if not small:
             return
         smallest = min(small, key=lambda key: (sizes[key], keys.index(key)))
-        target = _merge_target(partition, smallest, keys, sizes, max_lines)
+        target = _merge_target(partition, design, smallest, keys, sizes, max_lines)
         partition.merge(target, smallest)
 
 
+def _small_but_clear(design: nx.DiGraph, key: int, size: int, min_lines: int) -> bool:
+    """A small module may stay when its role is clear: used by several (error types, constants) or
+    an entry point using several (a command line); merging it would tie others to whatever it joins."""
+    if size < min_lines // 4:
+        return False
+    fan_in, fan_out = design.in_degree(key), design.out_degree(key)
+    return fan_in >= 3 or (fan_in == 0 and fan_out >= 3 and size >= min_lines // 2)
+
+
 def _merge_target(
-    partition: Partition, key: int, keys: list[int], sizes: dict[int, int], max_lines: int
+    partition: Partition, design: nx.DiGraph, key: int, keys: list[int], sizes: dict[int, int], max_lines: int
 ) -> int:
+    """Best target: fits, adds no mutual dependency between modules, most tied, nearest in source."""
     ties = partition.ties(partition.members(key))
     others = [other for other in keys if other != key]
 
-    def rank(other: int) -> tuple[bool, float, int]:
+    def rank(other: int) -> tuple[bool, bool, float, int]:
         fits = sizes[other] + sizes[key] <= max_lines
-        return (fits, ties.get(other, 0.0), -_distance(partition, key, other))
-
-    best = max(others, key=rank)
-    if ties.get(best, 0.0) == 0.0:  # nothing ties it anywhere: its neighbour in the source
-        best = max(
-            others,
-            key=lambda other: (sizes[other] + sizes[key] <= max_lines, -_distance(partition, key, other)),
+        return (
+            fits,
+            not _merge_makes_cycle(design, other, key),
+            ties.get(other, 0.0),
+            -_distance(partition, key, other),
         )
-    return best
+
+    return max(others, key=rank)
+
+
+def _merge_makes_cycle(design: nx.DiGraph, into: int, other: int) -> bool:
+    """Whether merging ``other`` into ``into`` puts the result on a design-level dependency cycle."""
+    merged = nx.contracted_nodes(design, into, other, self_loops=False)
+    before = {
+        node
+        for component in nx.strongly_connected_components(design)
+        if len(component) > 1
+        for node in component
+    }
+    after = {
+        node
+        for component in nx.strongly_connected_components(merged)
+        if len(component) > 1
+        for node in component
+    }
+    return into in after and into not in before and other not in before
 
 
 def _distance(partition: Partition, a: int, b: int) -> int:
@@ -218,23 +253,64 @@ def extract_state(partition: Partition, notes: list[str]) -> None:
         partition.home[owner.id] = STATE
 
 
-def extract_common(partition: Partition, notes: list[str]) -> None:
-    """Helpers used by two or more other modules whose own module is not a leaf go to ``_common``."""
-    graph = partition.module_graph()
+def extract_common(partition: Partition, min_lines: int, max_lines: int, seed: int, notes: list[str]) -> None:
+    """Helpers used by two or more other modules, living in a module that depends on one of those
+    users, move out with what they need (ACDC's "support library") -- to ``_common`` when small,
+    else to leaf modules of their own -- so that users and home no longer depend on each other."""
+    graph = partition.module_graph(design=True)
+    leaves = {key for key in graph if graph.out_degree(key) == 0}
     users = _users(partition)
-    candidates: set[str] = set()
+    cap = max(min_lines, sum(partition.lines.values()) // 10)
+    support: set[str] = set()
     for unit in partition.graph:
         key = partition.home[unit]
-        if key in SPECIAL or graph.out_degree(key) == 0:
+        if key in SPECIAL or key in leaves or unit in support:
             continue
-        other_homes = {partition.home[user] for user in users.get(unit, ())} - {key}
-        if len(other_homes - set(SPECIAL)) >= 2:
-            candidates.add(unit)
-    candidates = _leaf_closure(partition, candidates)
-    for unit in sorted(candidates, key=partition.order.__getitem__):
-        partition.home[unit] = COMMON
-    if candidates:
-        notes.append(f"{len(candidates)} helper(s) used across modules moved to the shared leaf _common")
+        homes = [partition.home[user] for user in users.get(unit, ())]
+        other_homes = set(homes) - {key, *SPECIAL}
+        if len(other_homes) < 2 or not any(graph.has_edge(key, other) for other in other_homes):
+            continue  # users depending on a module that does not depend on them: layered already
+        if homes.count(key) >= _CENTRAL:
+            continue  # the heart of its own module (``_run_git`` among the git operations), not a helper
+        closure = _down_closure(partition, unit, leaves)
+        if any(_is_central(partition, users, member) for member in closure - {unit}):
+            continue  # it needs the heart of its module: it belongs there
+        small = sum(partition.lines[member] for member in closure - support) <= min_lines
+        if small and sum(partition.lines[member] for member in support | closure) <= cap:
+            support |= closure
+    if not support:
+        return
+    ordered = sorted(support, key=partition.order.__getitem__)
+    if sum(partition.lines[unit] for unit in ordered) < 2 * min_lines:
+        for unit in ordered:
+            partition.home[unit] = COMMON
+        notes.append(f"{len(ordered)} helper(s) used across modules moved to the shared leaf _common")
+        return
+    sub = partition.graph.subgraph(ordered)
+    found = nx.community.louvain_communities(sub, weight="weight", resolution=1.0, seed=seed)
+    for part in connected_parts(sub, found, partition.order):
+        new = partition.new_key()
+        for unit in part:
+            partition.home[unit] = new
+    notes.append(f"{len(ordered)} definition(s) used across modules moved to leaf modules of their own")
+
+
+def _is_central(partition: Partition, users: dict[str, set[str]], unit: str) -> bool:
+    key = partition.home[unit]
+    return sum(1 for user in users.get(unit, ()) if partition.home[user] == key) >= _CENTRAL
+
+
+def _down_closure(partition: Partition, unit: str, leaves: set[int]) -> set[str]:
+    """``unit`` and what it needs, transitively, short of the state leaf and modules already leaves."""
+    found = {unit}
+    stack = [unit]
+    while stack:
+        for target in partition.design_deps.get(stack.pop(), ()):
+            home = partition.home[target]
+            if target not in found and home not in SPECIAL and home not in leaves:
+                found.add(target)
+                stack.append(target)
+    return found
 
 
 def _users(partition: Partition) -> dict[str, set[str]]:
@@ -244,24 +320,6 @@ def _users(partition: Partition) -> dict[str, set[str]]:
         if edge.kind in _STATE_KINDS and known and edge.source != edge.target:
             users.setdefault(edge.target, set()).add(edge.source)
     return users
-
-
-def _leaf_closure(partition: Partition, candidates: set[str]) -> set[str]:
-    """The candidates whose design dependencies are all candidates (or imports): a leaf module."""
-    deps: dict[str, set[str]] = {}
-    for edge in partition.inv.edges:
-        known = edge.source in candidates and edge.target in partition.home
-        if edge.kind in _STATE_KINDS and known and partition.home[edge.target] != STATE:
-            deps.setdefault(edge.source, set()).add(edge.target)
-    kept = set(candidates)
-    changed = True
-    while changed:
-        changed = False
-        for unit in sorted(kept, key=partition.order.__getitem__):
-            if not deps.get(unit, set()) <= kept:
-                kept.discard(unit)
-                changed = True
-    return kept
 
 
 def break_cycles(partition: Partition, notes: list[str]) -> None:
@@ -310,34 +368,65 @@ def _best_move(partition: Partition, cyclic: list[tuple[str, str]]) -> tuple[str
 
 
 def improve(partition: Partition, min_lines: int, max_lines: int, passes: int = 3) -> None:
-    """Hill-climb: move single units where TurboMQ rises, keeping sizes and an acyclic import graph."""
+    """Hill-climb: move single units where TurboMQ rises, keeping sizes and an acyclic import graph.
+
+    Only the two modules a move touches change their cluster factor, so a move is scored from the
+    unit's ties alone.
+    """
+    internal, border = _factors(partition)
+    sizes: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for unit, key in partition.home.items():
+        sizes[key] = sizes.get(key, 0) + partition.lines[unit]
+        counts[key] = counts.get(key, 0) + 1
+    modules = len(internal)
     for _ in range(passes):
         moved = False
-        current = _score(partition)
         for unit in list(partition.graph):
             old = partition.home[unit]
-            if old in SPECIAL or len(partition.members(old)) == 1:
+            if old in SPECIAL or counts[old] == 1:
                 continue
             ties = partition.ties([unit])
+            total = sum(ties.values())
             for key in sorted(
-                (key for key in ties if key != old and key not in SPECIAL), key=ties.__getitem__, reverse=True
+                (k for k in ties if k != old and k not in SPECIAL), key=lambda k: (-ties[k], k)
             )[:3]:
-                if partition.size(key) + partition.lines[unit] > max_lines:
+                if sizes[key] + partition.lines[unit] > max_lines:
                     continue
-                if partition.size(old) - partition.lines[unit] < min_lines:
+                new_old = (
+                    internal[old] - ties.get(old, 0.0),
+                    border[old] - (total - ties.get(old, 0.0)) + ties.get(old, 0.0),
+                )
+                new_key = (internal[key] + ties[key], border[key] - ties[key] + (total - ties[key]))
+                gain = (
+                    cluster_factor(*new_old) + cluster_factor(*new_key)
+                    - cluster_factor(internal[old], border[old]) - cluster_factor(internal[key], border[key])
+                ) / modules  # fmt: skip
+                if gain <= 1e-6:
                     continue
                 partition.home[unit] = key
-                score = _score(partition)
-                if score > current + 1e-6 and not partition.cyclic_edges():
-                    current, moved, old = score, True, key
-                    break
-                partition.home[unit] = old
+                if partition.cyclic_edges():
+                    partition.home[unit] = old
+                    continue
+                (internal[old], border[old]), (internal[key], border[key]) = new_old, new_key
+                sizes[old] -= partition.lines[unit]
+                sizes[key] += partition.lines[unit]
+                counts[old] -= 1
+                counts[key] += 1
+                moved = True
+                break
         if not moved:
             return
 
 
-def _score(partition: Partition) -> float:
-    groups: dict[int, list[str]] = {}
-    for unit, key in partition.home.items():
-        groups.setdefault(key, []).append(unit)
-    return weighted_turbo_mq(partition.graph, list(groups.values()))
+def _factors(partition: Partition) -> tuple[dict[int, float], dict[int, float]]:
+    internal = dict.fromkeys(partition.home.values(), 0.0)
+    border = dict.fromkeys(partition.home.values(), 0.0)
+    for a, b, weight in edge_list(partition.graph):
+        home_a, home_b = partition.home[a], partition.home[b]
+        if home_a == home_b:
+            internal[home_a] += weight
+        else:
+            border[home_a] += weight
+            border[home_b] += weight
+    return internal, border
