@@ -1,0 +1,300 @@
+"""The ``split`` use case: propose a split of one module into a package, and apply it as one transaction.
+
+Proposing never writes: it reads the module once, refuses what cannot be preserved, plans (or loads an
+edited layout), emits every new file, runs the static checks and builds the ``ChangeSet`` whose diff the
+user sees. Applying takes that proposal and either commits all of it or leaves the tree byte-identical:
+the dirty-tree check and the "suite green before" check come first, then the write, then the import
+checks in fresh interpreters and the user's suite again, rolling back on any failure or interrupt.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from codeopt.commands.split_location import ModuleLocation, locate_module
+from codeopt.errors import ConfigError, DirtyTree, Refused, VerificationFailed
+from codeopt.source.reading import read_source
+from codeopt.split.checks import import_check, static_checks
+from codeopt.split.emit import EmitOptions, emit_split
+from codeopt.split.layout import dump_layout, load_layout
+from codeopt.split.plan import Plan, PlanOptions, propose
+from codeopt.split.refusals import Refusal, find_refusals
+from codeopt.split.units import Inventory, build_inventory
+from codeopt.workspace.changeset import Applied, ChangeSet
+from codeopt.workspace.vcs import dirty_paths
+from codeopt.workspace.verify import TestRun, compare, run_tests
+
+TestRunner = Callable[[str, Path], TestRun]
+
+
+@dataclass(frozen=True)
+class SplitRequest:
+    """Everything ``codeopt split`` was asked to do; the CLI fills it from its options."""
+
+    module: Path
+    cwd: Path
+    layout: Path | None = None
+    verify: str | None = None
+    rewrite_imports: bool = False
+    keep_module_names: bool = False
+    allow_dirty: bool = False
+    force: bool = False
+    python: str | None = None  # interpreter for the import checks; None = the project's, else ours
+    plan_options: PlanOptions = field(default_factory=PlanOptions)
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    seconds: float
+
+
+class SplitRefused(Refused):
+    """The module does things a split cannot preserve; ``refusals`` names every line."""
+
+    def __init__(self, path: Path, refusals: tuple[Refusal, ...]) -> None:
+        first = refusals[0]
+        super().__init__(f"{first.line}: {first.reason}", path)
+        self.refusals = refusals
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A planned split, fully emitted and checked, not yet written."""
+
+    location: ModuleLocation
+    inventory: Inventory
+    plan: Plan
+    changes: ChangeSet
+    new_modules: tuple[str, ...]  # dotted names the import check imports, the facade first
+    refusals: tuple[Refusal, ...]  # overridden with --force (empty otherwise)
+    notes: tuple[str, ...]
+    phases: tuple[Phase, ...]
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.plan.submodules or not self.changes
+
+    def diff(self) -> str:
+        return self.changes.diff(self.location.project_root)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An applied split: what was written, what the suite said, how long each phase took."""
+
+    proposal: Proposal
+    written: tuple[Path, ...]
+    deleted: tuple[Path, ...]
+    before: TestRun | None
+    after: TestRun | None
+    notes: tuple[str, ...]
+    phases: tuple[Phase, ...]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.phases: list[Phase] = []
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases.append(Phase(name, time.perf_counter() - start))
+
+
+def resolve_module_path(module: Path, cwd: Path) -> Path:
+    """``pkg/mod.py`` after an earlier split is ``pkg/mod/__init__.py``: re-running proposes nothing."""
+    target = cwd / module
+    if not target.exists() and target.suffix == ".py" and (target.with_suffix("") / "__init__.py").is_file():
+        return target.with_suffix("") / "__init__.py"
+    return module
+
+
+def load_inventory(request: SplitRequest) -> tuple[ModuleLocation, Inventory]:
+    location = locate_module(resolve_module_path(request.module, request.cwd), request.cwd)
+    source = read_source(location.path)
+    return location, build_inventory(source.text, location.path, location.module_name)
+
+
+def propose_split(request: SplitRequest) -> Proposal:
+    """Plan, emit and check the split; raises SplitRefused, LayoutError, ParseFailure, VerificationFailed."""
+    clock = _Clock()
+    with clock.phase("inventory"):
+        location, inventory = load_inventory(request)
+    with clock.phase("refusals"):
+        refusals = find_refusals(inventory)
+    if refusals and not request.force:
+        raise SplitRefused(location.path, refusals)
+    with clock.phase("plan"):
+        plan = _plan(request, inventory)
+    notes = list(plan.notes)
+    changes = ChangeSet()
+    modules: tuple[str, ...] = ()
+    if plan.submodules:
+        with clock.phase("emit"):
+            emitted = emit_split(inventory, plan, EmitOptions(keep_module_names=request.keep_module_names))
+        files = dict(emitted.files)
+        notes += emitted.notes
+        modules = emitted.modules
+        with clock.phase("static checks"):
+            _static_checks(inventory, plan, files, location)
+        if request.rewrite_imports:
+            with clock.phase("rewrite importers"):
+                files = {**files, **_rewritten_importers(location, plan)}
+        with clock.phase("change set"):
+            changes = _change_set(location, files)
+    return Proposal(location, inventory, plan, changes, modules, refusals, tuple(notes), tuple(clock.phases))
+
+
+def _plan(request: SplitRequest, inventory: Inventory) -> Plan:
+    if request.layout is None:
+        return propose(inventory, request.plan_options)
+    text = read_source(request.layout).text
+    return load_layout(text, request.layout, inventory)
+
+
+def layout_text(request: SplitRequest) -> tuple[ModuleLocation, str]:
+    """The editable TOML layout of the proposal (``--plan``); refusals do not stop a plan from being read."""
+    location, inventory = load_inventory(request)
+    return location, dump_layout(_plan(request, inventory), inventory)
+
+
+def _static_checks(
+    inventory: Inventory, plan: Plan, files: dict[Path, str], location: ModuleLocation
+) -> None:
+    problems = [problem for problem in static_checks(inventory, plan, files) if problem]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise VerificationFailed(f"static check failed, nothing written: {problems[0]}{more}", location.path)
+
+
+def _rewritten_importers(location: ModuleLocation, plan: Plan) -> dict[Path, str]:
+    # looked up at run time until codeopt.split.references lands (H2); a missing engine is one line
+    try:
+        references = importlib.import_module("codeopt.split.references")
+    except ImportError:
+        raise ConfigError("--rewrite-imports is not available in this build") from None
+    found = references.project_references(location.project_root, location.module_name)
+    return dict(references.rewrite_importers(found, plan))
+
+
+def _change_set(location: ModuleLocation, files: dict[Path, str]) -> ChangeSet:
+    changes = ChangeSet()
+    for path, text in sorted(files.items()):
+        changes.write(path, text)
+    written = {path.resolve() for path in files}
+    if location.path.resolve() not in written and not location.is_package_init:
+        changes.delete(location.path)
+    return changes
+
+
+def check_python(request: SplitRequest, location: ModuleLocation) -> str:
+    """The interpreter for the import checks: ``--python``, the active virtualenv, the project's
+    ``.venv``/``venv``, else the one running codeopt (which may lack the project's dependencies)."""
+    if request.python:
+        return request.python
+    candidates = []
+    if os.environ.get("VIRTUAL_ENV"):
+        candidates.append(Path(os.environ["VIRTUAL_ENV"]) / "bin" / "python")
+    candidates += [location.project_root / name / "bin" / "python" for name in (".venv", "venv")]
+    for candidate in candidates:
+        if candidate.is_file():
+            return str(candidate)
+    return sys.executable
+
+
+def apply_split(proposal: Proposal, request: SplitRequest, runner: TestRunner | None = None) -> Outcome:
+    """Write the proposal as one transaction; on any failure the tree is left byte-identical."""
+    run = runner or (lambda command, cwd: run_tests(command, cwd))
+    clock = _Clock()
+    notes: list[str] = []
+    location = proposal.location
+    with clock.phase("dirty check"):
+        _refuse_dirty(proposal.changes, request.allow_dirty)
+    python = check_python(request, location)
+    with clock.phase("import check before"):
+        baseline = import_check(location.import_root, [location.module_name], python)
+    if baseline:
+        notes.append(
+            f"import checks skipped: {location.module_name} does not import with {python} "
+            f"before the split either ({baseline[0]})"
+        )
+    before = None
+    if request.verify:
+        with clock.phase("verify before"):
+            before = run(request.verify, location.project_root)
+        if not before.green:
+            raise Refused(
+                f"the suite is not green before the split: `{request.verify}` "
+                f"exited {before.exit_code}; nothing written",
+                location.path,
+            )
+    with clock.phase("write"):
+        applied = proposal.changes.apply()
+    after = None
+    try:
+        if not baseline:
+            with clock.phase("import checks"):
+                _import_checks(proposal, python)
+        if request.verify and before is not None:
+            with clock.phase("verify after"):
+                after = run(request.verify, location.project_root)
+            _compare(before, after, location)
+    except BaseException:
+        _rollback(applied)
+        raise
+    deleted = tuple(p for p in proposal.changes.paths() if proposal.changes.text(p) is None)
+    written = tuple(p for p in proposal.changes.paths() if p not in deleted)
+    return Outcome(proposal, written, deleted, before, after, tuple(notes), tuple(clock.phases))
+
+
+def _refuse_dirty(changes: ChangeSet, allow_dirty: bool) -> None:
+    if allow_dirty:
+        return
+    dirty = dirty_paths(changes.paths())
+    if dirty:
+        more = f" (and {len(dirty) - 1} more)" if len(dirty) > 1 else ""
+        raise DirtyTree(
+            f"has uncommitted changes{more}; commit or stash them, or pass --allow-dirty", dirty[0]
+        )
+
+
+def _import_checks(proposal: Proposal, python: str) -> None:
+    problems = [p for p in import_check(proposal.location.import_root, proposal.new_modules, python) if p]
+    if problems:
+        raise VerificationFailed(f"import check failed, rolled back: {problems[0]}", proposal.location.path)
+
+
+def _compare(before: TestRun, after: TestRun, location: ModuleLocation) -> None:
+    reason = compare(before, after)
+    if reason:
+        raise VerificationFailed(f"{reason}; rolled back{_first_failure(after)}", location.path)
+
+
+def _first_failure(run: TestRun) -> str:
+    """The first failing test the output names (pytest's FAILED/ERROR lines, unittest's FAIL:/ERROR:)."""
+    if run.green:
+        return ""
+    for line in run.tail.splitlines():
+        if line.startswith(("FAILED ", "ERROR ", "FAIL: ", "ERROR: ")):
+            return f" [first failure: {line.strip()[:200]}]"
+    lines = run.tail.strip().splitlines()
+    return f" [{lines[-1].strip()[:200]}]" if lines else ""
+
+
+def _rollback(applied: Applied) -> None:
+    applied.rollback()
+
+
+def with_layout(request: SplitRequest, layout: Path | None) -> SplitRequest:
+    return replace(request, layout=layout)
