@@ -102,32 +102,41 @@ def _name_token(token: Token) -> str | None:
     return None
 
 
+def _starts_item(tokens: list[Token], i: int) -> bool:
+    """Whether a FROM/JOIN/UPDATE item follows ``tokens[i]``."""
+    word = tokens[i].lower
+    if word in ("from", "join"):
+        return True
+    if word == "update":
+        return i == 0 or tokens[i - 1].lower not in ("for", "key", "no")
+    return tokens[i].text == "," and in_from_list(tokens, i)
+
+
+def _item_at(tokens: list[Token], j: int) -> tuple[str, str | None] | None:
+    """``(table, alias or None)`` of the FROM item starting at ``tokens[j]``."""
+    table = _name_token(tokens[j]) if j < len(tokens) else None
+    if table is None:
+        return None
+    while j + 2 < len(tokens) and tokens[j + 1].text == "." and _name_token(tokens[j + 2]):
+        table = _name_token(tokens[j + 2]) or table  # schema.table: keep the table
+        j += 2
+    k = j + 2 if j + 1 < len(tokens) and tokens[j + 1].lower == "as" else j + 1
+    alias = _name_token(tokens[k]) if k < len(tokens) else None
+    if alias is not None and tokens[k].lower in _CLAUSE_WORDS:
+        alias = None
+    return table, alias
+
+
 def aliases(sql: str) -> dict[str, str]:
     """``alias -> table`` (and ``table -> table``) for every FROM/JOIN item of ``sql``."""
     tokens = tokenize(sql)
     found: dict[str, str] = {}
-    for i, token in enumerate(tokens):
-        starts_item = token.lower in ("from", "join") or (
-            token.lower == "update" and (i == 0 or tokens[i - 1].lower not in ("for", "key", "no"))
-        )
-        if not starts_item and not (token.text == "," and in_from_list(tokens, i)):
-            continue
-        j = i + 1
-        if j >= len(tokens):
-            continue
-        table = _name_token(tokens[j])
-        if table is None:
-            continue
-        while j + 2 < len(tokens) and tokens[j + 1].text == "." and _name_token(tokens[j + 2]):
-            table = _name_token(tokens[j + 2]) or table  # schema.table: keep the table
-            j += 2
-        found[table] = table
-        k = j + 1
-        if k < len(tokens) and tokens[k].lower == "as":
-            k += 1
-        if k < len(tokens):
-            alias = _name_token(tokens[k])
-            if alias is not None and tokens[k].lower not in _CLAUSE_WORDS:
+    for i in range(len(tokens)):
+        item = _item_at(tokens, i + 1) if _starts_item(tokens, i) else None
+        if item is not None:
+            table, alias = item
+            found[table] = table
+            if alias is not None:
                 found[alias] = table
     return found
 
@@ -212,38 +221,49 @@ def _without_set_clause(tokens: list[Token]) -> list[Token]:
     return tokens[:start] + tokens[end:]
 
 
+def _order_start(tokens: list[Token]) -> int:
+    """Index after the top-level ``ORDER BY``, or -1."""
+    depth, start = 0, -1
+    for i, token in enumerate(tokens):
+        depth += {"(": 1, ")": -1}.get(token.text, 0)
+        if depth == 0 and token.lower == "order" and i + 1 < len(tokens) and tokens[i + 1].lower == "by":
+            start = i + 2
+    return start
+
+
+def _order_item(tokens: list[Token], i: int) -> tuple[tuple[str | None, str, bool], int] | None:
+    ref = _column_ref(tokens, i)
+    if ref is None:
+        return None
+    qualifier, column, i = ref
+    descending = False
+    if i < len(tokens) and tokens[i].lower in ("asc", "desc"):
+        descending = tokens[i].lower == "desc"
+        i += 1
+    return (qualifier, column, descending), i
+
+
 def order_by(sql: str) -> list[tuple[str | None, str, bool]]:
     """The top-level ``ORDER BY`` items that are plain columns: ``(qualifier, column, descending)``.
 
     Empty when any item is an expression (an index cannot serve it).
     """
     tokens = tokenize(sql)
-    depth, start = 0, -1
-    for i, token in enumerate(tokens):
-        depth += {"(": 1, ")": -1}.get(token.text, 0)
-        if depth == 0 and token.lower == "order" and i + 1 < len(tokens) and tokens[i + 1].lower == "by":
-            start = i + 2
-    if start < 0:
+    i = _order_start(tokens)
+    if i < 0:
         return []
     items: list[tuple[str | None, str, bool]] = []
-    i = start
-    while i < len(tokens):
-        ref = _column_ref(tokens, i)
-        if ref is None:
+    while True:
+        parsed = _order_item(tokens, i)
+        if parsed is None:
             return []
-        qualifier, column, i = ref
-        descending = False
-        if i < len(tokens) and tokens[i].lower in ("asc", "desc"):
-            descending = tokens[i].lower == "desc"
-            i += 1
-        items.append((qualifier, column, descending))
+        item, i = parsed
+        items.append(item)
         if i < len(tokens) and tokens[i].text == ",":
             i += 1
             continue
-        if i < len(tokens) and tokens[i].lower not in ("limit", "offset", ";"):
-            return []
-        break
-    return items
+        ends = i >= len(tokens) or tokens[i].lower in ("limit", "offset", ";")
+        return items if ends else []
 
 
 def choose_columns(preds: list[Predicate], belongs: set[str], qualifiers: set[str]) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .explain import IndexSuggestion, Predicate, choose_columns, index_name, quote_ident
-from .fingerprint import tokenize
+from .fingerprint import Token, tokenize
 
 __all__ = ["postgres_plan", "suggest_postgres_indexes"]
 
@@ -62,36 +62,51 @@ def render_plan(node: dict[str, Any]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def filter_predicates(expression: str) -> list[Predicate]:
-    """Columns compared in a plan's ``Filter`` (casts and parentheses stripped)."""
-    tokens = [t for t in tokenize(expression) if t.text not in ("(", ")")]
+_TWO_WORD_TYPES = frozenset({"character", "double", "timestamp", "time"})
+
+
+def _strip_casts(tokens: list[Token]) -> list[Token]:
+    """Drop ``::type`` casts, parentheses and array brackets from a plan expression."""
     cleaned = []
     skip_type = False
     for token in tokens:
         if token.text == "::":
             skip_type = True
-            continue
-        if skip_type and token.kind == "word":
-            skip_type = token.lower in ("character", "double", "timestamp", "time")  # two-word types
-            continue
-        skip_type = False
-        if token.text in ("[", "]"):
-            continue
-        cleaned.append(token)
+        elif skip_type and token.kind == "word":
+            skip_type = token.lower in _TWO_WORD_TYPES  # "character varying", "double precision"
+        elif token.text not in ("(", ")", "[", "]"):
+            skip_type = False
+            cleaned.append(token)
+    return cleaned
+
+
+def _comparison(cleaned: list[Token], i: int) -> str | None:
+    """``eq``/``range`` when ``cleaned[i]`` is the left side of a comparison (``~~`` is LIKE)."""
+    nxt = cleaned[i + 1].text
+    after = cleaned[i + 2].text if i + 2 < len(cleaned) else ""
+    if nxt == "=" and (i == 0 or cleaned[i - 1].text not in ("=", "<", ">")):
+        return "eq"
+    if nxt in ("<", ">", "<=", ">=") or (nxt == "~" and after == "~"):
+        return "range"
+    return None
+
+
+def filter_predicates(expression: str) -> list[Predicate]:
+    """Columns compared in a plan's ``Filter`` (casts and parentheses stripped)."""
+    cleaned = _strip_casts(tokenize(expression))
     found = []
     for i in range(len(cleaned) - 1):
-        token, nxt = cleaned[i], cleaned[i + 1]
+        token = cleaned[i]
         if token.kind not in ("word", "qident") or token.lower in ("and", "or", "not", "any", "all"):
             continue
-        after = cleaned[i + 2] if i + 2 < len(cleaned) else None
+        kind = _comparison(cleaned, i)
+        if kind is None:
+            continue
+        at = i + 3 if cleaned[i + 1].text == "~" else i + 2  # the value after "=", "<", "~~", ...
+        after = cleaned[at] if at < len(cleaned) else None
         constant = after is None or after.kind in ("str", "num", "param", "dollar") or after.lower == "any"
         name = token.text[1:-1] if token.kind == "qident" else token.lower
-        if nxt.text == "=" and (i == 0 or cleaned[i - 1].text not in ("=", "<", ">")):
-            found.append(Predicate(None, name, "eq", constant))
-        elif nxt.text in ("<", ">", "<=", ">=") or (
-            nxt.text == "~" and after is not None and after.text == "~"
-        ):
-            found.append(Predicate(None, name, "range", constant))
+        found.append(Predicate(None, name, kind, constant))
     return found
 
 

@@ -65,29 +65,36 @@ def _candidates(conn: Any, sql: str, plan: list[str]) -> list[tuple[str, tuple[s
     return found
 
 
+def _order_table(names: dict[str, str], items: list[tuple[str | None, str, bool]]) -> str | None:
+    """The one table every ORDER BY item belongs to (qualified, or the only table), else None."""
+    tables = {names.get(q, q) for q, _, _ in items if q} or set(names.values())
+    return tables.pop() if len(tables) == 1 else None
+
+
 def _order_candidate(
     conn: Any, names: dict[str, str], preds: list[Any], sql: str
 ) -> list[tuple[str, tuple[str, ...], str, str]]:
     """Equality filter columns then the ORDER BY columns, when they all belong to one table."""
     items = order_by(sql)
-    if not items:
+    table = _order_table(names, items) if items else None
+    if table is None:
         return []
-    tables = {names.get(q, q) for q, _, _ in items if q}
-    if not tables:
-        tables = set(names.values())
-    if len(tables) != 1:
-        return []
-    table = tables.pop()
     own = _columns(conn, table)
-    if any(column not in own for _, column, _ in items):
+    order_columns = [column for _, column, _ in items]
+    if not set(order_columns) <= own:
         return []
     quals = {alias for alias, t in names.items() if t == table}
     eq = list(choose_columns([p for p in preds if p.kind == "eq"], own, quals))
-    columns = tuple(eq + [column for _, column, _ in items if column not in eq])
+    columns = _with_directions(tuple(eq + [column for column in order_columns if column not in eq]), items)
+    return [(table, columns, table, f"sort for ORDER BY {', '.join(order_columns)} on {table}")]
+
+
+def _with_directions(columns: tuple[str, ...], items: list[tuple[str | None, str, bool]]) -> tuple[str, ...]:
+    """Mixed ASC/DESC orders need the directions in the index (a uniform one is scanned backwards)."""
     descending = {column for _, column, desc in items if desc}
-    if descending and len(descending) != len(items):
-        columns = tuple(f"{c} DESC" if c in descending else c for c in columns)
-    return [(table, columns, table, f"sort for ORDER BY {', '.join(c for _, c, _ in items)} on {table}")]
+    if not descending or len(descending) == len(items):
+        return columns
+    return tuple(f"{c} DESC" if c in descending else c for c in columns)
 
 
 def _columns(conn: Any, table: str) -> set[str]:
@@ -150,50 +157,65 @@ def _existing_names(conn: Any) -> set[str]:
     return {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
 
+def _verify(
+    scratch: sqlite3.Connection, conn: Any, sql: str, params: Any, candidate: tuple[Any, ...], name: str
+) -> tuple[str, list[str]] | None:
+    """Create the candidate on the scratch schema, plan, drop it; ``(statement, plan)`` if used."""
+    table, columns, shown, reason = candidate
+    cols = ", ".join(quote_ident(c) if " " not in c else c for c in columns)
+    statement = f"CREATE INDEX {name} ON {quote_ident(table)} ({cols})"
+    stats = _has_stats(scratch)
+    try:
+        scratch.execute(statement)
+        if stats:
+            row = (table, name, _index_stat(conn, table, columns))
+            scratch.execute("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", row)
+            scratch.execute("ANALYZE sqlite_schema")
+        after = sqlite_plan(scratch, sql, params)
+    except sqlite3.Error:
+        return None
+    finally:
+        scratch.execute(f"DROP INDEX IF EXISTS {name}")
+        if stats:
+            scratch.execute("DELETE FROM sqlite_stat1 WHERE idx = ?", (name,))
+            scratch.execute("ANALYZE sqlite_schema")
+    return (statement, after) if _uses_index(after, shown, name, reason) else None
+
+
 def suggest_sqlite_indexes(
     conn: Any, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, fingerprint: str = ""
 ) -> list[IndexSuggestion]:
     """Verified ``CREATE INDEX`` suggestions for one statement run with ``params``."""
-    plan = sqlite_plan(conn, sql, params)
-    candidates = _candidates(conn, sql, plan)
+    candidates = _candidates(conn, sql, sqlite_plan(conn, sql, params))
     if not candidates:
         return []
     taken = _existing_names(conn)
-    stats = _has_stats(conn)
     suggestions = []
-    for table, columns, shown, reason in candidates:
-        scratch = _scratch(conn)
-        try:
-            before = sqlite_plan(scratch, sql, params)
-            if (table, columns) not in [(t, c) for t, c, _, _ in _candidates(conn, sql, before)]:
+    scratch = _scratch(conn)
+    try:
+        before = sqlite_plan(scratch, sql, params)
+        seen = {(t, c) for t, c, _, _ in _candidates(conn, sql, before)}
+        for candidate in candidates:
+            table, columns, _, reason = candidate
+            if (table, columns) not in seen:
                 continue  # the scratch planner does not see the problem: nothing to verify against
             name = index_name(table, tuple(c.split()[0] for c in columns), taken)
-            cols = ", ".join(quote_ident(c) if " " not in c else c for c in columns)
-            statement = f"CREATE INDEX {name} ON {quote_ident(table)} ({cols})"
-            scratch.execute(statement)
-            if stats:
-                scratch.execute(
-                    "INSERT INTO sqlite_stat1 VALUES (?, ?, ?)",
-                    (table, name, _index_stat(conn, table, columns)),
+            verified = _verify(scratch, conn, sql, params, candidate, name)
+            if verified is not None:
+                taken.add(name)
+                statement, after = verified
+                suggestions.append(
+                    IndexSuggestion(
+                        "sqlite",
+                        table,
+                        columns,
+                        statement + ";",
+                        fingerprint,
+                        reason,
+                        tuple(before),
+                        tuple(after),
+                    )
                 )
-                scratch.execute("ANALYZE sqlite_schema")
-            after = sqlite_plan(scratch, sql, params)
-        except sqlite3.Error:
-            continue
-        finally:
-            scratch.close()
-        if _uses_index(after, shown, name, reason):
-            taken.add(name)
-            suggestions.append(
-                IndexSuggestion(
-                    "sqlite",
-                    table,
-                    columns,
-                    statement + ";",
-                    fingerprint,
-                    reason,
-                    tuple(before),
-                    tuple(after),
-                )
-            )
+    finally:
+        scratch.close()
     return suggestions

@@ -292,38 +292,54 @@ def _is_write_verb(tokens: list[Token], i: int, word: str, nxt: str) -> bool:
     return previous not in ("for", "key", "no", "on", "do")
 
 
-def _walk(tokens: list[Token]) -> tuple[set[str], set[str], set[str], bool, bool, str | None, str]:
-    read: set[str] = set()
-    written: set[str] = set()
-    functions: set[str] = set()
-    locking = select_into = False
-    temp_created: str | None = None
-    kind = ""
-    for i, token in enumerate(tokens):
-        if token.text == "," and in_from_list(tokens, i):
-            _add_table(tokens, i + 1, read)
-        if token.kind != "word":
-            continue
-        word = token.lower
+_NOT_FUNCTIONS = frozenset({"in", "values", "as", "exists", "and", "or", "not", "on", "using"})
+
+
+class _Walk:
+    """One pass over the tokens collecting tables, functions, locking and the statement kind."""
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.read: set[str] = set()
+        self.written: set[str] = set()
+        self.functions: set[str] = set()
+        self.locking = False
+        self.select_into = False
+        self.temp_created: str | None = None
+        self.kind = ""
+        for i, token in enumerate(tokens):
+            if token.text == "," and in_from_list(tokens, i):
+                _add_table(tokens, i + 1, self.read)
+            if token.kind == "word":
+                self._word(i, token.lower)
+        self.kind = self.kind or "unknown"
+
+    def _word(self, i: int, word: str) -> None:
+        tokens = self.tokens
         nxt = tokens[i + 1].lower if i + 1 < len(tokens) else ""
-        if not kind:
-            kind = "select" if word == "with" else word
-        if nxt == "(" and word not in ("in", "values", "as", "exists", "and", "or", "not", "on", "using"):
-            functions.add(word)
-        if word in ("from", "join") and not (word == "from" and kind == "delete" and i <= 1):
-            _add_table(tokens, i + 1, read)
+        self._note(word, nxt)
+        if word in ("from", "join") and not (word == "from" and self.kind == "delete" and i <= 1):
+            _add_table(tokens, i + 1, self.read)
         elif _is_write_verb(tokens, i, word, nxt):
-            if word in _WRITE_VERBS and kind not in _WRITE_VERBS:
-                kind = word
-            target, temp = _write_target(tokens, i, word)
-            if target:
-                written.add(target)
-            temp_created = temp_created or temp
+            self._write(i, word)
         elif word == "for" and nxt in ("update", "share", "no", "key"):
-            locking = True
-        elif word == "into" and kind == "select" and tokens[0].lower == "select":
-            select_into = True
-    return read, written, functions, locking, select_into, temp_created, kind or "unknown"
+            self.locking = True
+        elif word == "into" and self.kind == "select" and tokens[0].lower == "select":
+            self.select_into = True
+
+    def _note(self, word: str, nxt: str) -> None:
+        if not self.kind:
+            self.kind = "select" if word == "with" else word
+        if nxt == "(" and word not in _NOT_FUNCTIONS:
+            self.functions.add(word)
+
+    def _write(self, i: int, word: str) -> None:
+        if word in _WRITE_VERBS and self.kind not in _WRITE_VERBS:
+            self.kind = word
+        target, temp = _write_target(self.tokens, i, word)
+        if target:
+            self.written.add(target)
+        self.temp_created = self.temp_created or temp
 
 
 @lru_cache(maxsize=4096)
@@ -331,18 +347,18 @@ def parse(sql: str) -> QueryInfo:
     """Fingerprint and facts of one statement (memoised: applications repeat their SQL strings)."""
     tokens = tokenize(sql)
     fp = _render(_normalise(tokens))
-    read, written, functions, locking, select_into, temp_created, kind = _walk(tokens)
+    walk = _Walk(tokens)
     ctes = _cte_names(tokens)
     strings = tuple(t.text.split("'", 1)[1][:-1].replace("''", "'") for t in tokens if t.kind == "str")
     return QueryInfo(
         sql=sql,
         fingerprint=fp,
-        kind=kind,
-        tables_read=frozenset(read - ctes),
-        tables_written=frozenset(written),
-        functions=frozenset(functions),
+        kind=walk.kind,
+        tables_read=frozenset(walk.read - ctes),
+        tables_written=frozenset(walk.written),
+        functions=frozenset(walk.functions),
         strings=strings,
-        locking=locking,
-        select_into=select_into,
-        temp_created=temp_created,
+        locking=walk.locking,
+        select_into=walk.select_into,
+        temp_created=walk.temp_created,
     )

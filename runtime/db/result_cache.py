@@ -105,6 +105,24 @@ def _params_key(params: Any) -> tuple[Any, ...] | None:
     return key
 
 
+def _string_params(params: Any) -> list[str]:
+    values = params.values() if isinstance(params, Mapping) else params
+    if not isinstance(values, list | tuple) and not isinstance(params, Mapping):
+        return []
+    return [v for v in values if isinstance(v, str)]
+
+
+def _table_refusal(info: QueryInfo, temp_tables: Iterable[str]) -> str | None:
+    temp = {t.lower() for t in temp_tables}
+    for table in sorted(info.tables_read):
+        bare = table.rsplit(".", 1)[-1]
+        if table.startswith(("temp.", "pg_temp")) or bare in temp:
+            return f"reads the temporary table {table}"
+        if bare.startswith(("pg_", "sqlite_")) or table.startswith(("information_schema.", "pg_catalog.")):
+            return f"reads the system catalog {table}"
+    return None
+
+
 class _Versions:
     """Per-table version counters (used when the backend has no ``tag_versions``)."""
 
@@ -174,31 +192,19 @@ class QueryResultCache:
             return "FOR UPDATE/SHARE takes row locks"
         if info.select_into:
             return "SELECT INTO creates a table"
+        return self._clock_refusal(info, params) or _table_refusal(info, temp_tables)
+
+    def _clock_refusal(self, info: QueryInfo, params: Any) -> str | None:
         called = sorted(info.functions & self.nondeterministic)
         if called:
             return f"non-deterministic function {called[0]}()"
         moving = _SESSION_WORDS.search(info.fingerprint)
         if moving:
             return f"depends on the session or the clock ({moving.group(1).upper()})"
-        values = list(info.strings)
-        if isinstance(params, Mapping):
-            values += [v for v in params.values() if isinstance(v, str)]
-        elif isinstance(params, list | tuple):
-            values += [v for v in params if isinstance(v, str)]
-        if any(v.strip().lower() in _MOVING_LITERALS for v in values) and (
-            info.functions & _DATE_FUNCTIONS
-            or any(v.strip().lower() in _MOVING_LITERALS for v in info.strings)
-        ):
+        literal = any(v.strip().lower() in _MOVING_LITERALS for v in info.strings)
+        passed = any(v.strip().lower() in _MOVING_LITERALS for v in _string_params(params))
+        if literal or (passed and info.functions & _DATE_FUNCTIONS):
             return "depends on the clock ('now')"
-        temp = {t.lower() for t in temp_tables}
-        for table in info.tables_read:
-            bare = table.rsplit(".", 1)[-1]
-            if table.startswith(("temp.", "pg_temp")) or bare in temp:
-                return f"reads the temporary table {table}"
-            if bare.startswith(("pg_", "sqlite_")) or table.startswith(
-                ("information_schema.", "pg_catalog.")
-            ):
-                return f"reads the system catalog {table}"
         return None
 
     def ttl_for(self, info: QueryInfo) -> float | None:
