@@ -47,6 +47,7 @@ from codeopt.transforms.imports_runtime import (
     vendored_path,
     vendored_source,
 )
+from codeopt.transforms.lazy_imports_project import project_modules
 from codeopt.workspace.changeset import ChangeSet
 from codeopt.workspace.vcs import dirty_paths
 from codeopt.workspace.verify import TestRun, compare, run_tests
@@ -230,6 +231,10 @@ def collect(request: OptimizeRequest, settings: Settings, root: Path) -> Optimiz
     unavailable = tuple(n for n in selected if available(n) is None)
     runnable = tuple(n for n in selected if n not in unavailable)
     found, problems = discover(list(request.paths), settings, root)
+    if "lazy-imports" in runnable:
+        request = replace(
+            request, options=replace(request.options, project_modules=_project_table(found, root))
+        )
     jobs = [_job(d, runnable, request) for d in found if _selectable(d.path, request)]
     workers = request.jobs or os.cpu_count() or 1
     files = tuple(_outcomes(jobs, workers)) if runnable else ()
@@ -244,6 +249,21 @@ def collect(request: OptimizeRequest, settings: Settings, root: Path) -> Optimiz
         problems=tuple(f"{p.path}: {p.reason}" for p in problems),
         changes=changes,
     )
+
+
+def _project_table(found: Sequence[Discovered], root: Path) -> tuple[tuple[str, float, str], ...]:
+    """The run's own modules as lazy-import targets (see ``lazy_imports_project``)."""
+    sources: dict[str, tuple[str, str, bool]] = {}
+    for item in found:
+        if not item.module or is_test_file(item.path):
+            continue
+        try:
+            text = read_source(item.path).text
+        except CodeoptError:
+            continue
+        sources[item.module] = (os.path.relpath(item.path, root), text, item.is_package)
+    table = project_modules(sources)
+    return tuple((m.name, m.cost_ms, m.blocker) for m in table)
 
 
 def _change_set(files: Sequence[FileOutcome], jobs: Sequence[_Job]) -> ChangeSet:

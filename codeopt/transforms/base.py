@@ -81,6 +81,8 @@ class TransformOptions:
     min_cost_ms: float = 5.0
     never_lazy: tuple[str, ...] = ()
     measured_costs: tuple[tuple[str, float], ...] = ()  # module -> cumulative ms, when --measure ran
+    # the project's own modules as lazy-import targets: (module, estimated cost ms, blocker or "")
+    project_modules: tuple[tuple[str, float, str], ...] = ()
     values: tuple[tuple[str, OptionValue], ...] = ()
 
     def value(self, key: str, default: OptionValue) -> OptionValue:

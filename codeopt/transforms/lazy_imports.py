@@ -73,6 +73,9 @@ def plan_settings(file: FileInput) -> PlanSettings:
         runtime_modules=(runtime, "codeopt_runtime.lazy", "codeopt_runtime"),
         future_annotations_safe=file.facts.future_annotations or not reads_annotations(file.source),
         forwarding=options.target_version < PEP810_VERSION,
+        module=file.module,
+        is_package=file.is_package,
+        project=options.project_modules,
     )
 
 

@@ -97,6 +97,9 @@ class PlanSettings:
     runtime_modules: tuple[str, ...] = ()  # modules the emitted code imports the runtime from
     future_annotations_safe: bool = True  # the module does not introspect its annotations at run time
     forwarding: bool = True  # from-imports become call-forwarding proxies (False: PEP 810 reifies them)
+    module: str = ""  # the module being planned (dotted), to resolve relative imports
+    is_package: bool = False
+    project: tuple[tuple[str, float, str], ...] = ()  # project modules: (name, cost ms, blocker)
 
 
 @dataclass(frozen=True)
@@ -124,16 +127,31 @@ def plan_module(facts: ModuleFacts, settings: PlanSettings) -> Plan:
             continue
         lazy[key] = LazyStatement(
             key[0],
-            tuple(_lazy_binding(b) for b in bindings),
+            tuple(_lazy_binding(b, settings) for b in bindings),
             cost,
             needs_future_annotations=any(_annotation_blocked(b) for b in bindings),
         )
-    rejected.extend(_drop_loaded_anyway(lazy, statements))
+    rejected.extend(_drop_loaded_anyway(lazy, statements, settings))
     return Plan(tuple(lazy[k] for k in sorted(lazy)), tuple(sorted(rejected, key=lambda r: r.line)))
 
 
+def _loads(binding: ImportBinding, settings: PlanSettings) -> str:
+    """The module an import statement makes Python load (``from pkg import sub`` -> ``pkg.sub``)."""
+    if binding.level or binding.module.split(".", 1)[0] in settings.internal_prefixes:
+        known = {name for name, _, _ in settings.project}
+        candidate = f"{binding.module}.{binding.imported}" if binding.is_from else binding.module
+        return candidate if candidate in known else binding.module
+    return _cost_module(binding)
+
+
+def _covers(loaded: str, module: str) -> bool:
+    return loaded == module or loaded.startswith(module + ".")
+
+
 def _drop_loaded_anyway(
-    lazy: dict[tuple[int, str], LazyStatement], statements: Mapping[tuple[int, str], Sequence[ImportBinding]]
+    lazy: dict[tuple[int, str], LazyStatement],
+    statements: Mapping[tuple[int, str], Sequence[ImportBinding]],
+    settings: PlanSettings,
 ) -> list[Rejection]:
     """Remove (until nothing changes) lazy statements whose module an eager import of the file loads
     anyway: ``from jinja2 import Template`` gains nothing while ``import jinja2.ext`` stays eager."""
@@ -142,21 +160,17 @@ def _drop_loaded_anyway(
     while changed:
         changed = False
         eager = [
-            (key, bindings[0])
+            bindings[0]
             for key, bindings in statements.items()
             if key not in lazy and not bindings[0].type_checking and not bindings[0].main_block
         ]
         for key, statement in list(lazy.items()):
-            module = statements[key][0].module
-            loader = next(
-                (b for _, b in eager if b.module == module or b.module.startswith(module + ".")), None
-            )
+            module = _loads(statements[key][0], settings)
+            loader = next((b for b in eager if _covers(_loads(b, settings), module)), None)
             if loader is not None:
                 del lazy[key]
-                name = statement.bindings[0].name
-                dropped.append(
-                    Rejection(key[0], name, f"loaded anyway by the eager import at line {loader.lineno}")
-                )
+                reason = f"loaded anyway by the eager import at line {loader.lineno}"
+                dropped.append(Rejection(key[0], statement.bindings[0].name, reason))
                 changed = True
     return dropped
 
@@ -167,13 +181,27 @@ def _candidate_cost(bindings: Sequence[ImportBinding], settings: PlanSettings) -
     if first.type_checking or first.main_block or first.fallback:
         return None  # never runs at import (already lazy), or the fallback half of a try
     module = first.module
-    if not module or (first.level and not first.module.strip(".")):
+    if not module or module in settings.runtime_modules or module.startswith("."):
         return None
-    top = module.split(".", 1)[0]
-    if top in settings.internal_prefixes or first.level or module in settings.runtime_modules:
-        return None  # project modules: their own imports are decided in their own files
-    cost = _cost(_cost_module(first), settings)
+    if first.level or module.split(".", 1)[0] in settings.internal_prefixes:
+        target = project_target(first, settings)
+        if target is None:
+            return None
+        cost = dict((name, ms) for name, ms, _ in settings.project)[target]
+    else:
+        cost = _cost(_cost_module(first), settings)
     return cost if cost >= settings.min_cost_ms else None
+
+
+def project_target(binding: ImportBinding, settings: PlanSettings) -> str | None:
+    """The project module a project import loads (``from pkg import sub`` loads ``pkg.sub``); None when
+    it is not a candidate: unknown, or a package the importing module is inside (loaded anyway)."""
+    known = {name for name, _, _ in settings.project}
+    candidate = f"{binding.module}.{binding.imported}" if binding.imported else binding.module
+    target = candidate if candidate in known else binding.module
+    if target not in known or settings.module == target or settings.module.startswith(target + "."):
+        return None
+    return target
 
 
 def _cost(module: str, settings: PlanSettings) -> float:
@@ -207,6 +235,7 @@ def _binding_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSe
     checks = (
         _guard_reason,
         _never_lazy_reason,
+        _project_reason,
         _rebinding_reason,
         _use_reason,
         _role_reason,
@@ -233,6 +262,14 @@ def _guard_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSett
     if binding.unused:
         return "never read in this module: imported for its side effect or as a re-export"
     return None
+
+
+def _project_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
+    if not (binding.level or binding.module.split(".", 1)[0] in settings.internal_prefixes):
+        return None
+    target = project_target(binding, settings)
+    blocker = next((why for name, _, why in settings.project if name == target), "")
+    return f"project module {target} {blocker}" if blocker else None
 
 
 def _never_lazy_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
@@ -292,12 +329,23 @@ def _annotation_blocked(binding: ImportBinding) -> bool:
     return any(u.context is UseContext.ANNOTATION for u in binding.import_time_uses)
 
 
-def _lazy_binding(binding: ImportBinding) -> LazyBinding:
-    """Candidates are absolute imports (relative ones are project modules, not candidates)."""
+def _lazy_binding(binding: ImportBinding, settings: PlanSettings) -> LazyBinding:
+    """The proxy's arguments; relative imports stay relative (a vendored package keeps working)."""
     if binding.is_from:
-        return LazyBinding(binding.name, binding.module, binding.imported, binding.module)
+        module = _relative_name(binding, settings) if binding.level else binding.module
+        return LazyBinding(binding.name, module, binding.imported, binding.module)
     bind_top = not binding.alias and "." in binding.module
     return LazyBinding(binding.name, binding.module, "", binding.module, bind_top=bind_top)
+
+
+def _relative_name(binding: ImportBinding, settings: PlanSettings) -> str:
+    """``from ..x import y`` as written, rebuilt from the resolved module name."""
+    parts = settings.module.split(".")
+    base = parts if settings.is_package else parts[:-1]
+    base = base[: len(base) - (binding.level - 1)]
+    prefix = ".".join(base)
+    rest = binding.module[len(prefix) :].lstrip(".") if binding.module.startswith(prefix) else binding.module
+    return "." * binding.level + rest
 
 
 def modules_for_lazy_modules(statements: Iterable[LazyStatement]) -> tuple[str, ...]:
