@@ -243,8 +243,8 @@ class QueryResultCache:
             self._refuse("unhashable parameters")
             return None
         key = (self.namespace, info.fingerprint, key_params)
+        value = self.backend.get(key, _MISS)  # may refresh the versions from a shared tier: first
         snapshot = self.versions.snapshot(_table_tag(self.namespace, t) for t in info.tables_read)
-        value = self.backend.get(key, _MISS)
         if (
             value is not _MISS
             and isinstance(value, tuple | list)
@@ -259,7 +259,12 @@ class QueryResultCache:
     def store(self, key: Any, info: QueryInfo, snapshot: Any, description: Any, rows: list[Any]) -> None:
         if len(rows) > self.max_rows:
             return
-        self.backend.set(key, (snapshot, description, rows), ttl=self.ttl_for(info))
+        value = (snapshot, description, rows)
+        tags = sorted(_table_tag(self.namespace, t) for t in info.tables_read)
+        try:  # the runtime caches check the tags themselves, and refresh them from shared tiers
+            self.backend.set(key, value, ttl=self.ttl_for(info), tags=tags)
+        except TypeError:  # a backend without tags: the snapshot in the value is the only check
+            self.backend.set(key, value, ttl=self.ttl_for(info))
         self._count("stores")
 
     def stats(self) -> dict[str, Any]:

@@ -204,3 +204,20 @@ def test_postgres_invalidation_and_refusals(pg_dsn: str) -> None:
         refused = cache.stats()["refused"]
         assert sorted(refused.values()) == [2, 2, 2]
         raw_reader.rollback()
+
+
+def test_multilevel_backend_shares_invalidations_between_instances(db: str, tmp_path: Path) -> None:
+    from codeopt_runtime.cache.multilevel import MultiLevelCache
+
+    shared = str(tmp_path / "cache.sqlite")  # the disk tier two processes would share
+    first = QueryResultCache(MultiLevelCache(disk=shared))
+    second = QueryResultCache(MultiLevelCache(disk=shared))
+    writer, reader = first.wrap(sqlite3.connect(db)), second.wrap(sqlite3.connect(db))
+    query = "SELECT count(*) FROM items"
+    assert names(writer.execute(query)) == [20]
+    assert reader.execute(query).cached  # stored by the other instance
+    writer.execute("INSERT INTO items VALUES (500, 'n', 1)")
+    writer.commit()
+    fresh = reader.execute(query)
+    assert not fresh.cached and names(fresh) == [21]
+    assert reader.execute(query).cached
