@@ -45,7 +45,7 @@ def stem(token: str) -> str:
     """A crude singular, so ``branches`` and ``branch`` count as one word."""
     if len(token) > 4 and token.endswith("es") and token[-3] in "sxzh":
         return token[:-2]
-    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
         return token[:-1]
     return token
 

@@ -109,7 +109,7 @@ def _name(
     names = name_modules(inv, clusters, taken)
     if wants_nesting(total, len(clusters), options.nested):
         roles = assign_roles(inv, clusters)
-        if len(set(roles)) >= 2 or options.nested:
+        if ("core" in roles and len(set(roles)) >= 2) or options.nested:
             packages = {role: pick_name(ALTERNATIVES[role], taken) for role in ROLES if role in roles}
             names = [f"{packages[role]}.{name}" for role, name in zip(roles, names, strict=True)]
             notes.append(
