@@ -38,7 +38,12 @@ def emit_proxies(
     for statement in statements:
         by_line.setdefault(statement.lineno, {}).update((b.name, b) for b in statement.bindings)
     wrapper = MetadataWrapper(module)
-    rewritten = wrapper.visit(_ProxyRewriter(by_line, wrapper.resolve(PositionProvider)))
+    rewriter = _ProxyRewriter(by_line, wrapper.resolve(PositionProvider))
+    rewritten = wrapper.visit(rewriter)
+    missing = sorted({(line, name) for line, names in by_line.items() for name in names} - rewriter.done)
+    if missing:  # never emit the runtime import for a statement that was not replaced
+        line, name = missing[0]
+        raise ValueError(f"line {line}: the import of {name} is not where the analysis saw it")
     context = CodemodContext()
     helpers = sorted({"lazy_from" if b.imported else "lazy_import" for s in statements for b in s.bindings})
     for helper in helpers:
@@ -72,6 +77,7 @@ class _ProxyRewriter(cst.CSTTransformer):
     ) -> None:
         self.by_line = by_line
         self.positions = positions
+        self.done: set[tuple[int, str]] = set()
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
         return False  # module level only
@@ -89,6 +95,7 @@ class _ProxyRewriter(cst.CSTTransformer):
             small_kept, proxies = _replace(small, names)
             kept.extend(small_kept)
             lines.extend(proxies)
+            self.done.update((line, _assigned_name(p)) for p in proxies)
         if kept:
             lines.insert(0, updated_node.with_changes(body=_strip_last_semicolon(kept)))
         if not lines:
@@ -133,6 +140,11 @@ def _replace_import(
     return [small.with_changes(names=keep)], proxies
 
 
+def _assigned_name(line: cst.SimpleStatementLine) -> str:
+    assign = cst.ensure_type(line.body[0], cst.Assign)
+    return cst.ensure_type(assign.targets[0].target, cst.Name).value
+
+
 def _planned(alias: cst.ImportAlias, names: Mapping[str, LazyBinding]) -> bool:
     binding = names.get(_bound_name(alias, from_import=False))
     return binding is not None and binding.module == _dotted(alias.name)
@@ -146,7 +158,8 @@ def _bound_name(alias: cst.ImportAlias, from_import: bool) -> str:
 
 
 def _module_of(node: cst.ImportFrom) -> str:
-    return _dotted(node.module) if node.module is not None else ""
+    """The module as written, relative dots included (``from ..a import b`` -> ``..a``)."""
+    return "." * len(node.relative) + (_dotted(node.module) if node.module is not None else "")
 
 
 def _dotted(node: cst.BaseExpression) -> str:

@@ -189,6 +189,7 @@ class _TopLevel:
         self.shown = shown
         self.never_lazy = never_lazy
         self.imports: list[str] = []
+        self.aliases: dict[str, str] = {}  # bound name -> dotted module or object it stands for
         self.blocker = ""
 
     def block(self, node: ast.AST, what: str) -> None:
@@ -205,6 +206,8 @@ class _TopLevel:
     def on_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self.imported(node, alias.name)
+            bound = alias.asname or alias.name.split(".", 1)[0]
+            self.aliases[bound] = alias.name if alias.asname else bound
 
     def on_ImportFrom(self, node: ast.ImportFrom) -> None:
         base = _resolve(self.name, node.level, node.module)
@@ -218,6 +221,7 @@ class _TopLevel:
                 self.block(node, "has a star import")
             self.imported(node, base)
             self.imported(node, f"{base}.{alias.name}", optional=True)
+            self.aliases[alias.asname or alias.name] = f"{base}.{alias.name}"
 
     def imported(self, node: ast.AST, module: str, optional: bool = False) -> None:
         if not optional and any(module == m or module.startswith(m + ".") for m in self.never_lazy):
@@ -247,11 +251,19 @@ class _TopLevel:
     def on_ClassDef(self, node: ast.ClassDef) -> None:
         self.check_decorators(node.decorator_list)
         for base in [*node.bases, *(k.value for k in node.keywords)]:
-            dotted = _dotted(base)
+            dotted = self.resolve(_dotted(base))
             if dotted is not None and dotted.split(".", 1)[0] in REGISTERING_BASES:
                 self.block(node, f"defines a class on {dotted}, which registers subclasses,")
         for statement in node.body:
             self.statement(statement)
+
+    def resolve(self, dotted: str | None) -> str | None:
+        """``models.Model`` with ``from django.db import models`` -> ``django.db.models.Model``."""
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        full = self.aliases.get(head, head)
+        return f"{full}.{rest}" if rest else full
 
     def on_If(self, node: ast.If) -> None:
         if _is_type_checking(node.test):
