@@ -283,7 +283,7 @@ def _write_target(tokens: list[Token], i: int, verb: str) -> tuple[str | None, s
 def _is_write_verb(tokens: list[Token], i: int, word: str, nxt: str) -> bool:
     """A DML verb (not ``FOR UPDATE``, not the ``replace()`` function) or a leading DDL verb."""
     if word in _DDL_VERBS:
-        return i == 0
+        return i == 0 or tokens[i - 1].text == ";"
     if word not in _WRITE_VERBS or nxt == "(":
         return False
     if word == "replace" and nxt != "into" and i > 0 and tokens[i - 1].lower != "or":

@@ -380,8 +380,31 @@ class CachingConnection:
         cache.store(key, info, snapshot, description, rows)
         return ResultCursor(description, rows, cached=False)
 
+    def executemany(self, sql: str, seq_of_params: Any) -> Any:
+        """Writes only (a SELECT through executemany returns nothing to cache)."""
+        cursor = self._conn.cursor()
+        cursor.executemany(sql, seq_of_params)
+        self._written(parse(sql))
+        return cursor
+
+    def executescript(self, script: str) -> Any:
+        """sqlite3's script runner: every table the script writes is invalidated now and at commit
+        (the script commits first and may or may not leave a transaction open)."""
+        cursor = self._conn.executescript(script)
+        info = parse(script)
+        written = {t.rsplit(".", 1)[-1] for t in info.tables_written}
+        if written:
+            self.cache.invalidate(*sorted(written))
+            if _state(self._conn) != "idle":
+                self._pending |= written
+        return cursor
+
     def _write(self, sql: str, info: QueryInfo, params: Any) -> Any:
         cursor = self._run(sql, params)
+        self._written(info)
+        return cursor
+
+    def _written(self, info: QueryInfo) -> None:
         if info.temp_created:
             self._temp.add(info.temp_created.rsplit(".", 1)[-1])
         written = {t.rsplit(".", 1)[-1] for t in info.tables_written}
@@ -395,7 +418,6 @@ class CachingConnection:
                 self._pending |= written
             if state in ("idle", "unknown"):  # committed already (autocommit), or cannot tell
                 self.cache.invalidate(*written)
-        return cursor
 
     def _settle(self, *, committed: bool) -> None:
         pending, self._pending = self._pending, set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -347,3 +348,59 @@ def test_postgres_rollback_on_return_and_restart_recovery(
     stats = pool.stats()
     assert stats.reconnects >= 1 and stats.connect_failures >= 1 and stats.discarded >= 1
     pool.close()
+
+
+def test_maintain_refills_min_size_after_expiry(clock: FakeClock) -> None:
+    server = Server()
+    pool = make_pool(server, clock, min_size=2, max_size=4, max_lifetime=50, lifetime_jitter=0.0)
+    assert pool.stats().size == 2 and server.attempts == 2
+    clock.advance(51)
+    pool.maintain()
+    stats = pool.stats()
+    assert (stats.size, stats.idle, stats.closed, stats.created) == (2, 2, 2, 4)
+
+
+def test_many_threads_never_exceed_max_size_nor_leak() -> None:
+    server = Server()
+    pool = AdaptiveConnectionPool(server.connect, max_size=3, timeout=10, max_lifetime=None)
+    errors: list[BaseException] = []
+    in_use = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            for _ in range(200):
+                conn = pool.getconn()
+                with lock:
+                    in_use.append(conn)
+                    assert len(in_use) <= 3 and len(set(map(id, in_use))) == len(in_use)
+                with lock:
+                    in_use.remove(conn)
+                pool.putconn(conn)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    stats = pool.stats()
+    assert stats.size <= 3 and stats.in_use == 0 and stats.idle == stats.size
+    assert stats.requests == 1600 and server.attempts == stats.created <= 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_never_uses_the_parents_connections(clock: FakeClock) -> None:
+    server = Server()
+    pool = make_pool(server, clock, max_size=2)
+    parent_conn = pool.getconn()
+    pool.putconn(parent_conn)
+    pid = os.fork()
+    if pid == 0:  # child
+        child_conn = pool.getconn(timeout=0)
+        os._exit(0 if child_conn is not parent_conn and not parent_conn.closed else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert pool.getconn(timeout=0) is parent_conn and not parent_conn.closed

@@ -221,3 +221,16 @@ def test_multilevel_backend_shares_invalidations_between_instances(db: str, tmp_
     fresh = reader.execute(query)
     assert not fresh.cached and names(fresh) == [21]
     assert reader.execute(query).cached
+
+
+def test_executemany_and_executescript_invalidate(db: str) -> None:
+    cache = QueryResultCache()
+    conn = cache.wrap(sqlite3.connect(db))
+    query = "SELECT count(*) FROM items"
+    names(conn.execute(query))
+    conn.executemany("INSERT INTO items (name, price) VALUES (?, ?)", [("a", 1), ("b", 2)])
+    assert names(conn.execute(query)) == [22]  # own uncommitted rows: bypassed
+    conn.commit()
+    assert names(conn.execute(query)) == [22] and conn.execute(query).cached
+    conn.executescript("DELETE FROM items WHERE price < 3; DROP TABLE IF EXISTS no_such_table;")
+    assert names(conn.execute(query)) == [18]  # a, b, item0 and item1 deleted
