@@ -81,14 +81,19 @@ def _adjacency(inv: Inventory, graph: nx.Graph, units: Sequence[str]) -> None:
             _add(graph, units[position - 1], unit, ADJACENT_WEIGHT)
         if unit not in data:
             sections[-1].append(unit)
-    if len(sections) < 3:
+    if len(sections) >= 3:
+        for section in sections:
+            _clique(graph, section, SECTION_WEIGHT)
+
+
+def _clique(graph: nx.Graph, group: Sequence[str], total: float) -> None:
+    """Join every pair of ``group``; each member gets about ``total`` extra weight in all."""
+    if len(group) < 2:
         return
-    for section in sections:
-        if len(section) > 1:
-            weight = SECTION_WEIGHT / math.sqrt(len(section) - 1)
-            for position, a in enumerate(section):
-                for b in section[position + 1 :]:
-                    _add(graph, a, b, weight)
+    weight = total / math.sqrt(len(group) - 1)
+    for position, a in enumerate(group):
+        for b in group[position + 1 :]:
+            _add(graph, a, b, weight)
 
 
 def _section_break(lines: Sequence[str], first_line: int) -> bool:
@@ -122,12 +127,8 @@ def _name_similarity(graph: nx.Graph, units: Sequence[str]) -> None:
                 holders.setdefault(token, []).append(unit_id)
     limit = max(3, len(units) // 8)  # a token half the module shares says nothing
     for token in sorted(holders):
-        group = holders[token]
-        if 2 <= len(group) <= limit:
-            weight = NAME_WEIGHT / math.sqrt(len(group) - 1)
-            for position, a in enumerate(group):
-                for b in group[position + 1 :]:
-                    _add(graph, a, b, weight)
+        if len(holders[token]) <= limit:
+            _clique(graph, holders[token], NAME_WEIGHT)
 
 
 def communities(
@@ -178,17 +179,8 @@ def adopt(
     home = {node: index for index, part in enumerate(parts) for node in part}
     pending = list(satellites)
     while pending:
-        left = []
-        for node in pending:
-            ties: dict[int, float] = {}
-            for other, data in graph[node].items():
-                if other in home:
-                    ties[home[other]] = ties.get(home[other], 0.0) + data["weight"]
-            if ties:
-                home[node] = max(sorted(ties), key=ties.__getitem__)
-            else:
-                left.append(node)
-        if len(left) == len(pending):
+        left = [node for node in pending if not _adopt_one(graph, node, home)]
+        if len(left) == len(pending):  # tied to nothing placed: follow the source neighbour
             for node in left:
                 home[node] = _nearest(node, home, order)
             break
@@ -197,6 +189,16 @@ def adopt(
     for node in sorted(home, key=order.__getitem__):
         grouped.setdefault(home[node], []).append(node)
     return sorted(grouped.values(), key=lambda part: order[part[0]])
+
+
+def _adopt_one(graph: nx.Graph, node: str, home: dict[str, int]) -> bool:
+    ties: dict[int, float] = {}
+    for other, data in graph[node].items():
+        if other in home:
+            ties[home[other]] = ties.get(home[other], 0.0) + data["weight"]
+    if ties:
+        home[node] = max(sorted(ties), key=ties.__getitem__)
+    return bool(ties)
 
 
 def _nearest(node: str, home: dict[str, int], order: dict[str, int]) -> int:

@@ -72,25 +72,41 @@ def find_edges(
         uses[unit.id] = walker.module_uses()
         writes[unit.id] = walker.global_writes
     global_writers = _global_writers(units, writes)
-    variables = {unit.id for unit in units if unit.kind in ("assignment", "conditional")}
-    collected: dict[tuple[str, str, str], set[str]] = {}
+    collector = _Collector(
+        owner, global_writers, {u.id for u in units if u.kind in ("assignment", "conditional")}
+    )
     for unit in units:
         for name, kind in uses[unit.id]:
-            target = owner.get(name) or _first(global_writers.get(name))
-            if target is None or target == unit.id:
-                continue
-            if kind == _MUTATE:
-                if target in variables:
-                    collected.setdefault((unit.id, target, STATE), set()).add(name)
-                continue
-            collected.setdefault((unit.id, target, kind), set()).add(name)
-            if name in global_writers:
-                collected.setdefault((unit.id, target, STATE), set()).add(name)
+            collector.use(unit.id, name, kind)
         for name in writes[unit.id]:
-            target = owner.get(name) or _first(global_writers.get(name))
-            if target is not None and target != unit.id:
-                collected.setdefault((unit.id, target, STATE), set()).add(name)
-    return FoundEdges(_ordered(units, collected), global_writers)
+            collector.add(unit.id, name, STATE)
+    return FoundEdges(_ordered(units, collector.collected), global_writers)
+
+
+class _Collector:
+    """Turns (unit, name, kind) uses into edges to the unit owning the name."""
+
+    def __init__(
+        self, owner: dict[str, str], global_writers: Mapping[str, tuple[str, ...]], variables: set[str]
+    ):
+        self.owner = owner
+        self.global_writers = global_writers
+        self.variables = variables
+        self.collected: dict[tuple[str, str, str], set[str]] = {}
+
+    def use(self, source: str, name: str, kind: str) -> None:
+        if kind == _MUTATE:  # mutating a function or class in place is not shared state
+            if self.owner.get(name) in self.variables:
+                self.add(source, name, STATE)
+            return
+        self.add(source, name, kind)
+        if name in self.global_writers:
+            self.add(source, name, STATE)
+
+    def add(self, source: str, name: str, kind: str) -> None:
+        target = self.owner.get(name) or _first(self.global_writers.get(name))
+        if target is not None and target != source:
+            self.collected.setdefault((source, target, kind), set()).add(name)
 
 
 def _owners(units: Sequence[Unit]) -> dict[str, str]:

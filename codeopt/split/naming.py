@@ -107,14 +107,21 @@ def _candidates(
     dominant = _dominant_class(inv, cluster)
     if dominant and ranked and ranked[0] in tokens(dominant):
         candidates.append(snake_case(dominant))
-    if len(ranked) >= 2 and scored[ranked[1]] >= 0.6 * scored[ranked[0]] and _distinct(ranked[0], ranked[1]):
-        candidates.append(f"{ranked[0]}_{ranked[1]}")
-    candidates.extend(_plural(token) for token in ranked[:3])
-    candidates.extend(f"{a}_{b}" for a, b in itertools.pairwise(ranked[:4]) if _distinct(a, b))
+    candidates.extend(_token_names(ranked, scored))
     if dominant:
         candidates.append(snake_case(dominant))
     candidates.append(snake_case(cluster[0]).strip("_") or "part")
     return [name for name in dict.fromkeys(candidates) if name]
+
+
+def _token_names(ranked: list[str], scored: dict[str, float]) -> list[str]:
+    """Two close leading words together, then single words, then neighbouring pairs."""
+    names = []
+    if len(ranked) >= 2 and scored[ranked[1]] >= 0.6 * scored[ranked[0]] and _distinct(ranked[0], ranked[1]):
+        names.append(f"{ranked[0]}_{ranked[1]}")
+    names.extend(_plural(token) for token in ranked[:3])
+    names.extend(f"{a}_{b}" for a, b in itertools.pairwise(ranked[:4]) if _distinct(a, b))
+    return names
 
 
 def _distinct(first: str, second: str) -> bool:

@@ -21,7 +21,7 @@ from codeopt.split.metrics import FACADE, SplitMetrics, measure
 from codeopt.split.naming import name_modules, pick_name, taken_names
 from codeopt.split.plan_roles import ALTERNATIVES, ROLES, assign_roles, wants_nesting
 from codeopt.split.repair import Repaired, repair
-from codeopt.split.unit_model import Inventory
+from codeopt.split.unit_model import Inventory, Unit
 
 __all__ = ["Plan", "PlanOptions", "SplitMetrics", "Submodule", "build_plan", "propose"]
 
@@ -84,20 +84,28 @@ def movable_units(inv: Inventory) -> tuple[list[str], list[str], list[str]]:
     A definition that needs a pinned one while the module is being imported (``X = __version__``)
     stays: the facade imports the submodules first, so the pinned name would not exist yet.
     """
-    pinned = {unit.id for unit in inv.units if unit.pinned is not None and unit.kind != "import"}
-    kept: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for edge in inv.edges:
-            needs_pinned = edge.kind == "import-time" and edge.target in pinned | kept
-            if needs_pinned and edge.source not in kept and inv.unit(edge.source).movable:
-                kept.add(edge.source)
-                changed = True
+    kept = _needing_pinned(inv)
     movable = [unit.id for unit in inv.units if unit.movable and unit.id not in kept]
     stay = [unit.id for unit in inv.units if unit.id in kept]
     notes = [f"{unit} stays in the module: it needs a pinned definition at import time" for unit in stay]
     return movable, stay, notes
+
+
+def _needing_pinned(inv: Inventory) -> set[str]:
+    """Movable units that need a pinned unit (or another such unit) at import time."""
+    pinned = {unit.id for unit in inv.units if unit.pinned is not None and unit.kind != "import"}
+    users: dict[str, set[str]] = {}
+    for edge in inv.edges:
+        if edge.kind == "import-time":
+            users.setdefault(edge.target, set()).add(edge.source)
+    kept: set[str] = set()
+    stack = list(pinned)
+    while stack:
+        for user in users.get(stack.pop(), ()):
+            if user not in kept and inv.unit(user).movable:
+                kept.add(user)
+                stack.append(user)
+    return kept
 
 
 def _name(
@@ -128,20 +136,33 @@ def build_plan(inv: Inventory, assignment: Mapping[str, str], notes: Sequence[st
         if unit.id in assignment:
             members.setdefault(assignment[unit.id], []).append(unit.id)
     submodules = tuple(Submodule(name, tuple(members[name])) for name in sorted(members))
-    facade = tuple(unit.id for unit in inv.units if unit.kind != "import" and unit.id not in assignment)
-    facade += tuple(unit.id for unit in inv.units if unit.kind == "import" and unit.pinned is not None)
-    measured = [
-        unit.id for unit in inv.units if unit.movable or (unit.kind != "import" and unit.id in assignment)
-    ]
-    before = measure(inv, dict.fromkeys(measured, FACADE))
-    home = {unit: assignment.get(unit, FACADE) for unit in measured}
-    after = measure(inv, home, module_count=len(submodules) + 1) if submodules else before
+    before, after = _metrics(inv, assignment, len(submodules))
     return Plan(
         module_name=inv.module_name,
         source_path=inv.path,
         submodules=submodules,
-        facade=tuple(sorted(facade, key=lambda unit_id: inv.unit(unit_id).first_line)),
+        facade=tuple(unit.id for unit in inv.units if _stays(unit, assignment)),
         before=before,
         after=after,
         notes=tuple(notes),
     )
+
+
+def _stays(unit: Unit, assignment: Mapping[str, str]) -> bool:
+    """In the facade: every definition not placed, and pinned imports (``from __future__``)."""
+    if unit.kind == "import":
+        return unit.pinned is not None
+    return unit.id not in assignment
+
+
+def _metrics(
+    inv: Inventory, assignment: Mapping[str, str], submodules: int
+) -> tuple[SplitMetrics, SplitMetrics]:
+    measured = [
+        unit.id for unit in inv.units if unit.movable or (unit.kind != "import" and unit.id in assignment)
+    ]
+    before = measure(inv, dict.fromkeys(measured, FACADE))
+    if not submodules:
+        return before, before
+    home = {unit: assignment.get(unit, FACADE) for unit in measured}
+    return before, measure(inv, home, module_count=submodules + 1)

@@ -41,11 +41,14 @@ def classify(stmts: list[ast.stmt], index: int) -> Piece:
         return Piece("statement", (), "side-effect")
     if index == 0 and _is_docstring(stmts[0]):
         return Piece("statement", (), "docstring")
-    if all(isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__" for stmt in stmts):
-        return Piece("import", _bound_names(stmts), "future-import")
     if all(isinstance(stmt, ast.Import | ast.ImportFrom) for stmt in stmts):
-        return Piece("import", _bound_names(stmts), None)
-    pieces = [_classify_one(stmt) for stmt in stmts]
+        future = all(isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__" for stmt in stmts)
+        return Piece("import", _bound_names(stmts), "future-import" if future else None)
+    return _combine([_classify_one(stmt) for stmt in stmts])
+
+
+def _combine(pieces: list[Piece]) -> Piece:
+    """One piece for ``a = 1; b = 2``: every name, the first definition's kind, any pin."""
     names = tuple(dict.fromkeys(name for piece in pieces for name in piece.names))
     lead = next((piece for piece in pieces if piece.kind != "import"), pieces[0])
     pinned = next((piece.pinned for piece in pieces if piece.pinned), None)
@@ -101,24 +104,25 @@ def _bound_names(stmts: list[ast.stmt]) -> tuple[str, ...]:
         node = stack.pop()
         if isinstance(node, ast.Import | ast.ImportFrom):
             found.extend(_alias_name(alias, isinstance(node, ast.Import)) for alias in node.names)
-            continue
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            found.append(node.name)
-            continue
-        if isinstance(node, (ast.Lambda, *_COMPREHENSIONS)):
-            continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-            found.append(node.id)
-        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
-            found.append(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            found.append(node.rest)
-        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
-            found.append(node.target.id)
-        if isinstance(node, ast.Attribute | ast.Subscript):  # `a.b = 1` binds nothing at module level
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.append(node.name)  # its body is another scope
+        elif not isinstance(node, (ast.Lambda, ast.Attribute, ast.Subscript, *_COMPREHENSIONS)):
+            found.extend(_target_name(node))  # `a.b = 1` binds nothing at module level
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
     return tuple(dict.fromkeys(found))
+
+
+def _target_name(node: ast.AST) -> list[str]:
+    """The name a node binds in its scope, if it binds one."""
+    if isinstance(node, ast.Name):
+        return [node.id] if isinstance(node.ctx, ast.Store | ast.Del) else []
+    if isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar):
+        return [node.name] if node.name else []
+    if isinstance(node, ast.MatchMapping):
+        return [node.rest] if node.rest else []
+    if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    return []
 
 
 def _alias_name(alias: ast.alias, plain_import: bool) -> str:

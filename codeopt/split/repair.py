@@ -257,27 +257,7 @@ def extract_common(partition: Partition, min_lines: int, max_lines: int, seed: i
     """Helpers used by two or more other modules, living in a module that depends on one of those
     users, move out with what they need (ACDC's "support library") -- to ``_common`` when small,
     else to leaf modules of their own -- so that users and home no longer depend on each other."""
-    graph = partition.module_graph(design=True)
-    leaves = {key for key in graph if graph.out_degree(key) == 0}
-    users = _users(partition)
-    cap = max(min_lines, sum(partition.lines.values()) // 10)
-    support: set[str] = set()
-    for unit in partition.graph:
-        key = partition.home[unit]
-        if key in SPECIAL or key in leaves or unit in support:
-            continue
-        homes = [partition.home[user] for user in users.get(unit, ())]
-        other_homes = set(homes) - {key, *SPECIAL}
-        if len(other_homes) < 2 or not any(graph.has_edge(key, other) for other in other_homes):
-            continue  # users depending on a module that does not depend on them: layered already
-        if homes.count(key) >= _CENTRAL:
-            continue  # the heart of its own module (``_run_git`` among the git operations), not a helper
-        closure = _down_closure(partition, unit, leaves)
-        if any(_is_central(partition, users, member) for member in closure - {unit}):
-            continue  # it needs the heart of its module: it belongs there
-        small = sum(partition.lines[member] for member in closure - support) <= min_lines
-        if small and sum(partition.lines[member] for member in support | closure) <= cap:
-            support |= closure
+    support = _support(partition, min_lines)
     if not support:
         return
     ordered = sorted(support, key=partition.order.__getitem__)
@@ -293,6 +273,38 @@ def extract_common(partition: Partition, min_lines: int, max_lines: int, seed: i
         for unit in part:
             partition.home[unit] = new
     notes.append(f"{len(ordered)} definition(s) used across modules moved to leaf modules of their own")
+
+
+def _support(partition: Partition, min_lines: int) -> set[str]:
+    """The shared helpers and what they need, within size caps (a helper, not a subsystem)."""
+    graph = partition.module_graph(design=True)
+    leaves = {key for key in graph if graph.out_degree(key) == 0}
+    users = _users(partition)
+    cap = max(min_lines, sum(partition.lines.values()) // 10)
+    support: set[str] = set()
+    for unit in partition.graph:
+        if unit in support or not _shared_helper(partition, graph, users, unit, leaves):
+            continue
+        closure = _down_closure(partition, unit, leaves)
+        if any(_is_central(partition, users, member) for member in closure - {unit}):
+            continue  # it needs the heart of its module: it belongs there
+        small = sum(partition.lines[member] for member in closure - support) <= min_lines
+        if small and sum(partition.lines[member] for member in support | closure) <= cap:
+            support |= closure
+    return support
+
+
+def _shared_helper(
+    partition: Partition, graph: nx.DiGraph, users: dict[str, set[str]], unit: str, leaves: set[int]
+) -> bool:
+    key = partition.home[unit]
+    if key in SPECIAL or key in leaves:
+        return False
+    homes = [partition.home[user] for user in users.get(unit, ())]
+    other_homes = set(homes) - {key, *SPECIAL}
+    if len(other_homes) < 2 or not any(graph.has_edge(key, other) for other in other_homes):
+        return False  # users depending on a module that does not depend on them: layered already
+    return homes.count(key) < _CENTRAL  # else the heart of its own module, not a helper
 
 
 def _is_central(partition: Partition, users: dict[str, set[str]], unit: str) -> bool:
@@ -373,50 +385,58 @@ def improve(partition: Partition, min_lines: int, max_lines: int, passes: int = 
     Only the two modules a move touches change their cluster factor, so a move is scored from the
     unit's ties alone.
     """
-    internal, border = _factors(partition)
-    sizes: dict[int, int] = {}
-    counts: dict[int, int] = {}
-    for unit, key in partition.home.items():
-        sizes[key] = sizes.get(key, 0) + partition.lines[unit]
-        counts[key] = counts.get(key, 0) + 1
-    modules = len(internal)
+    climber = _Climber(partition, max_lines)
     for _ in range(passes):
         moved = False
         for unit in list(partition.graph):
-            old = partition.home[unit]
-            if old in SPECIAL or counts[old] == 1:
-                continue
-            ties = partition.ties([unit])
-            total = sum(ties.values())
-            for key in sorted(
-                (k for k in ties if k != old and k not in SPECIAL), key=lambda k: (-ties[k], k)
-            )[:3]:
-                if sizes[key] + partition.lines[unit] > max_lines:
-                    continue
-                new_old = (
-                    internal[old] - ties.get(old, 0.0),
-                    border[old] - (total - ties.get(old, 0.0)) + ties.get(old, 0.0),
-                )
-                new_key = (internal[key] + ties[key], border[key] - ties[key] + (total - ties[key]))
-                gain = (
-                    cluster_factor(*new_old) + cluster_factor(*new_key)
-                    - cluster_factor(internal[old], border[old]) - cluster_factor(internal[key], border[key])
-                ) / modules  # fmt: skip
-                if gain <= 1e-6:
-                    continue
-                partition.home[unit] = key
-                if partition.cyclic_edges():
-                    partition.home[unit] = old
-                    continue
-                (internal[old], border[old]), (internal[key], border[key]) = new_old, new_key
-                sizes[old] -= partition.lines[unit]
-                sizes[key] += partition.lines[unit]
-                counts[old] -= 1
-                counts[key] += 1
-                moved = True
-                break
+            moved = climber.try_unit(unit) or moved
         if not moved:
             return
+
+
+class _Climber:
+    def __init__(self, partition: Partition, max_lines: int) -> None:
+        self.partition = partition
+        self.max_lines = max_lines
+        self.internal, self.border = _factors(partition)
+        self.sizes: dict[int, int] = {}
+        self.counts: dict[int, int] = {}
+        for unit, key in partition.home.items():
+            self.sizes[key] = self.sizes.get(key, 0) + partition.lines[unit]
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def try_unit(self, unit: str) -> bool:
+        """Move ``unit`` to the first of its three most tied modules where TurboMQ rises."""
+        old = self.partition.home[unit]
+        if old in SPECIAL or self.counts[old] == 1:
+            return False
+        ties = self.partition.ties([unit])
+        targets = sorted((k for k in ties if k != old and k not in SPECIAL), key=lambda k: (-ties[k], k))
+        return any(self._try_move(unit, old, key, ties) for key in targets[:3])
+
+    def _try_move(self, unit: str, old: int, key: int, ties: dict[int, float]) -> bool:
+        lines = self.partition.lines[unit]
+        if self.sizes[key] + lines > self.max_lines:
+            return False
+        total, to_old, to_key = sum(ties.values()), ties.get(old, 0.0), ties[key]
+        new_old = (self.internal[old] - to_old, self.border[old] - (total - to_old) + to_old)
+        new_key = (self.internal[key] + to_key, self.border[key] - to_key + (total - to_key))
+        before = cluster_factor(self.internal[old], self.border[old]) + cluster_factor(
+            self.internal[key], self.border[key]
+        )
+        gain = cluster_factor(*new_old) + cluster_factor(*new_key) - before
+        if gain <= 1e-6:
+            return False
+        self.partition.home[unit] = key
+        if self.partition.cyclic_edges():
+            self.partition.home[unit] = old
+            return False
+        (self.internal[old], self.border[old]), (self.internal[key], self.border[key]) = new_old, new_key
+        self.sizes[old] -= lines
+        self.sizes[key] += lines
+        self.counts[old] -= 1
+        self.counts[key] += 1
+        return True
 
 
 def _factors(partition: Partition) -> tuple[dict[int, float], dict[int, float]]:
