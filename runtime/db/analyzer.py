@@ -305,11 +305,14 @@ def _deduplicate(suggestions: list[IndexSuggestion]) -> list[IndexSuggestion]:
 class AnalyzedCursor:
     """A cursor proxy timing each statement until its rows are consumed (or the cursor moves on)."""
 
+    _cursor: Any = None  # class defaults: __getattr__/__del__ stay safe on a half-built instance
+    _pending: list[Any] | None = None
+
     def __init__(self, cursor: Any, analyzer: QueryAnalyzer, conn: Any) -> None:
         self._cursor = cursor
         self._analyzer = analyzer
         self._conn = conn
-        self._pending: list[Any] | None = None  # [sql, params, seconds so far, N+1 cell]
+        self._pending = None  # [sql, params, seconds so far, N+1 cell]
 
     def _finish(self) -> None:
         pending, self._pending = self._pending, None
@@ -385,7 +388,7 @@ class AnalyzedCursor:
         self.close()
 
     def __del__(self) -> None:
-        if getattr(self, "_pending", None) is not None:
+        if self._pending is not None:
             self._finish()
 
     def __getattr__(self, name: str) -> Any:

@@ -246,14 +246,15 @@ class AdaptiveConnectionPool:
         with self._cond:
             self._counts["requests"] += 1
         while True:
-            with self._cond:
-                if os.getpid() != self._pid:
-                    self._init_state()  # forked child: forget the parent's sockets, never close them
-                victims = self._maintain_locked()
-                try:
+            victims: list[_Entry] = []
+            try:
+                with self._cond:
+                    if os.getpid() != self._pid:
+                        self._init_state()  # forked child: forget the parent's sockets, never close them
+                    victims = self._maintain_locked()
                     got = self._take_locked(deadline, limit)
-                finally:
-                    self._close_entries(victims)
+            finally:
+                self._close_entries(victims)  # outside the lock: closing may wait on the network
             entry = self._grow() if got is _GROW else got
             if entry is None or not self._usable(entry):
                 continue
