@@ -9,6 +9,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,12 @@ def exported_names(root: Path) -> list[str]:
         [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
     )
     return proc.stdout.split()
+
+
+def diff_of(out: str) -> str:
+    start = out.find("\n--- ")
+    assert start > 0, out
+    return out[start:]
 
 
 def assert_one_line_error(result: Result, *fragments: str) -> None:
@@ -236,3 +243,50 @@ def test_usage_errors_are_one_line_exit_2(tmp_path: Path, args: tuple[str, ...],
     result = codeopt(*args, cwd=tmp_path)
     assert result.code == 2
     assert_one_line_error(result, fragment)
+
+
+def test_plan_then_edited_layout_round_trip(gitkit: Path) -> None:
+    proposed = codeopt("split", "gitkit/git_advanced.py", cwd=gitkit)
+    written = codeopt("split", "gitkit/git_advanced.py", "--plan", "layout.toml", cwd=gitkit)
+    assert written.code == 0, written.err
+    layout = gitkit / "layout.toml"
+    text = layout.read_text(encoding="utf-8")
+    assert "--layout" in written.err
+    assert tomllib.loads(text)["submodules"]
+
+    unedited = codeopt("split", "gitkit/git_advanced.py", "--layout", "layout.toml", cwd=gitkit)
+    assert unedited.code == 0, unedited.err
+    assert diff_of(unedited.out) == diff_of(proposed.out)  # the layout says exactly what the proposal said
+
+    # the user moves one definition into a module of its own
+    lines = [line for line in text.splitlines() if line.strip().split("#")[0].strip() != '"notify_webhook",']
+    assert len(lines) == len(text.splitlines()) - 1, "notify_webhook should be listed exactly once"
+    lines += ["", '[submodules."hooks"]', 'units = ["notify_webhook"]']
+    layout.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    git(gitkit, "add", "layout.toml")
+    git(gitkit, "commit", "-q", "-m", "edited layout")
+
+    preview = codeopt("split", "gitkit/git_advanced.py", "--layout", "layout.toml", "--no-diff", cwd=gitkit)
+    assert preview.code == 0, preview.err
+    assert "hooks.py" in preview.out
+    applied = codeopt("split", "gitkit/git_advanced.py", "--layout", "layout.toml", "--apply", cwd=gitkit)
+    assert applied.code == 0, applied.out + applied.err
+    hooks = gitkit / "gitkit" / "git_advanced" / "hooks.py"
+    assert "def notify_webhook(" in hooks.read_text(encoding="utf-8")
+    check = "from gitkit.git_advanced import notify_webhook; print(notify_webhook.__module__)"
+    done = subprocess.run(
+        [sys.executable, "-c", check], cwd=gitkit, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "gitkit.git_advanced.hooks"
+
+
+def test_layout_that_places_a_definition_twice_is_one_line_exit_2(gitkit: Path) -> None:
+    codeopt("split", "gitkit/git_advanced.py", "--plan", "layout.toml", cwd=gitkit)
+    layout = gitkit / "layout.toml"
+    layout.write_text(
+        layout.read_text(encoding="utf-8") + '\n[submodules."again"]\nunits = ["notify_webhook"]\n',
+        encoding="utf-8",
+    )
+    result = codeopt("split", "gitkit/git_advanced.py", "--layout", "layout.toml", cwd=gitkit)
+    assert result.code == 2
+    assert_one_line_error(result, "layout.toml", "notify_webhook")
