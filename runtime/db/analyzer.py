@@ -210,7 +210,7 @@ class QueryAnalyzer:
         """Verified index suggestions for the recorded statements, the costliest first.
 
         ``conn``: a SQLite or psycopg connection (wrapped or not) to the database the statements ran
-        on. ``min_rows``: PostgreSQL tables smaller than this are not worth an index.
+        on. ``min_rows``: tables smaller than this are not worth an index (a scan is as cheap).
         """
         raw = conn.raw if isinstance(conn, AnalyzedConnection) else conn
         advise = _advisor(raw, min_rows)
@@ -263,7 +263,8 @@ def _advisor(raw: Any, min_rows: int) -> Callable[[str, Any, str], list[IndexSug
 
         def sqlite_advice(sql: str, params: Any, fp: str) -> list[IndexSuggestion]:
             try:
-                return suggest_sqlite_indexes(raw, sql, params if params is not None else (), fingerprint=fp)
+                args = params if params is not None else ()
+                return suggest_sqlite_indexes(raw, sql, args, fingerprint=fp, min_rows=min_rows)
             except sqlite3.Error:
                 return []
 

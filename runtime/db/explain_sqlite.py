@@ -182,11 +182,25 @@ def _verify(
     return (statement, after) if _uses_index(after, shown, name, reason) else None
 
 
+def _rows(conn: Any, table: str) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0])
+
+
 def suggest_sqlite_indexes(
-    conn: Any, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, fingerprint: str = ""
+    conn: Any,
+    sql: str,
+    params: Sequence[Any] | dict[str, Any] = (),
+    *,
+    fingerprint: str = "",
+    min_rows: int = 0,
 ) -> list[IndexSuggestion]:
-    """Verified ``CREATE INDEX`` suggestions for one statement run with ``params``."""
+    """Verified ``CREATE INDEX`` suggestions for one statement run with ``params``.
+
+    ``min_rows``: tables with fewer rows are skipped (scanning them is as cheap as searching).
+    """
     candidates = _candidates(conn, sql, sqlite_plan(conn, sql, params))
+    if min_rows:
+        candidates = [c for c in candidates if _rows(conn, c[0]) >= min_rows]
     if not candidates:
         return []
     taken = _existing_names(conn)
