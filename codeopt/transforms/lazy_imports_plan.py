@@ -283,14 +283,31 @@ def _never_lazy_reason(facts: ModuleFacts, binding: ImportBinding, settings: Pla
 def _rebinding_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
     if binding.rebound_lines:
         return f"the name is bound again at line {binding.rebound_lines[0]}"
-    others = [b.lineno for b in facts.bindings(binding.name) if b.lineno != binding.lineno]
+    others = [b for b in facts.bindings(binding.name) if b.lineno != binding.lineno]
     if others:
-        return f"another import binds the same name at line {others[0]}"
+        return _shared_package_reason(binding, others)
     if facts.dynamic_lines:
         return f"module-level globals()/exec/eval at line {facts.dynamic_lines[0]} may read the name"
     if facts.exports and binding.name in facts.exports:
         return "exported in __all__ (importers expect the real object)"
     return None
+
+
+def _shared_package_reason(binding: ImportBinding, others: Sequence[ImportBinding]) -> str | None:
+    """``import urllib.error`` + ``import urllib.request`` both bind ``urllib``: the *last* of them may
+    become ``urllib = lazy_import("urllib.request", bind="top")`` while the earlier ones stay eager (the
+    proxy resolves to the package, which then holds every submodule). Any other shape stays eager."""
+    group = [binding, *others]
+    plain = all(
+        not b.is_from and not b.alias and "." in b.module and not b.in_try and not b.conditional
+        for b in group
+    )
+    later = [b.lineno for b in others if b.lineno > binding.lineno]
+    if plain and not later:
+        return None
+    if plain:
+        return f"a later import binds the same name at line {later[0]} (only the last one can be a proxy)"
+    return f"another import binds the same name at line {others[0].lineno}"
 
 
 def _use_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:

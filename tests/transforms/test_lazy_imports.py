@@ -200,6 +200,29 @@ REWRITES = {
         """,
         {},
     ),
+    "imports sharing a top package: the last one becomes the proxy": (
+        """
+        import xml.dom.minidom
+        import xml.sax.handler
+        import heavy.sub
+
+
+        def parse(text):
+            return heavy.sub.go(xml.dom.minidom.parseString(text), xml.sax.handler)
+        """,
+        """
+        import xml.dom.minidom
+        import xml.sax.handler
+        from codeopt_runtime.lazy import lazy_import
+
+        heavy = lazy_import("heavy.sub", bind="top")
+
+
+        def parse(text):
+            return heavy.sub.go(xml.dom.minidom.parseString(text), xml.sax.handler)
+        """,
+        {},
+    ),
     "vendored runtime": (
         """
         import heavy
@@ -351,9 +374,13 @@ NO_OPS = {
         "def f():\n    return tool()\n",
         "loaded anyway",
     ),
-    "same name bound by two imports": (
-        "import xml.dom.minidom\nimport xml.sax\nX = xml.sax\ndef f():\n    return xml.dom.minidom.Node\n",
-        "another import binds the same name",
+    "same name bound by two imports, the proxy would not be the last": (
+        "import xml.dom.minidom\nimport xml.sax\ndef f():\n    return xml.dom.minidom.Node\n",
+        "a later import binds the same name at line 2",
+    ),
+    "same name bound by an import and a from-import": (
+        "import xml.dom.minidom\nfrom heavy import xml\ndef f():\n    return xml.dom.minidom.Node\n",
+        "the name is bound again",
     ),
     "project module": ("from pkg.other import helper\ndef f():\n    return helper()\n", None),
     "relative import": ("from .other import helper\ndef f():\n    return helper()\n", None),
