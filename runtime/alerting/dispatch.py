@@ -25,6 +25,8 @@ from .routing import Receiver, RouteNode
 
 __all__ = ["Dispatcher", "LogEntry", "NotifyFailure", "needs_update"]
 
+LOG_RETENTION = 120 * 3600.0  # Alertmanager's --data.retention: how long the log remembers a group
+
 
 @dataclass(frozen=True)
 class LogEntry:
@@ -94,6 +96,7 @@ class Dispatcher:
         self.groups: dict[tuple[str, str], _Group] = {}
         self.log: dict[tuple[str, str], LogEntry] = {}
         self.failures: list[NotifyFailure] = []
+        self._next_gc = 0.0
 
     def upsert(self, alert: AlertView, now: float) -> None:
         """Put (or refresh) ``alert`` in the group of every route that takes it."""
@@ -125,7 +128,16 @@ class Dispatcher:
                 group.next_flush = now + group.route.group_interval
             else:
                 del self.groups[slot]
+        if now >= self._next_gc:
+            self._gc(now)
         return sent
+
+    def _gc(self, now: float) -> None:
+        """Forget log entries of groups that have been gone for the retention period (hourly)."""
+        live = {group.key for group in self.groups.values()}
+        for key in [k for k, e in self.log.items() if k[1] not in live and e.timestamp < now - LOG_RETENTION]:
+            del self.log[key]
+        self._next_gc = now + 3600.0
 
     def _flush(self, group: _Group, now: float, sent: list[Notification]) -> bool:
         """Mute, dedup, notify; False only when a notifier failed (the log stays as it was)."""

@@ -122,6 +122,8 @@ class AlertManager:
             self.dispatcher.upsert(alert, now)
         sent = self.dispatcher.flush_due(now)
         self.history.extend(sent)
+        if self.evaluations % 1000 == 0:
+            self.silences.gc(now)
         return Evaluation(now, tuple(changed), tuple(sent))
 
     def _remediate(self, changed: list[AlertView], now: float) -> None:

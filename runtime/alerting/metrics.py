@@ -14,7 +14,6 @@ import re
 import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from .errors import MetricsError
@@ -52,8 +51,7 @@ class Sample(NamedTuple):
     value: float
 
 
-@dataclass(frozen=True, slots=True)
-class MetricFamily:
+class MetricFamily(NamedTuple):
     """A metric with its HELP/TYPE and every sample (histograms: _bucket, _sum, _count lines)."""
 
     name: str
@@ -98,8 +96,10 @@ class _Metric:
         self.labelnames = check_label_names(labelnames, reserved=self._reserved)
         self._lock = threading.Lock()
         self._children: dict[tuple[str, ...], list[float]] = {}
+        self._pairs: dict[tuple[str, ...], LabelPairs] = {}  # label pairs per child, built once
         if not self.labelnames:
             self._children[()] = self._new_cell()
+            self._pairs[()] = ()
 
     def _new_cell(self) -> list[float]:
         return [0.0]
@@ -121,6 +121,7 @@ class _Metric:
         cell = self._children.get(key)
         if cell is None:
             with self._lock:
+                self._pairs.setdefault(key, tuple(zip(self.labelnames, key, strict=True)))
                 cell = self._children.setdefault(key, self._new_cell())
         return cell
 
@@ -131,17 +132,22 @@ class _Metric:
 
     def remove(self, *values: object, **kwargs: object) -> None:
         """Forget one child series (e.g. a worker that went away)."""
+        key = self._key(values, kwargs)
         with self._lock:
-            self._children.pop(self._key(values, kwargs), None)
+            self._children.pop(key, None)
+            self._pairs.pop(key, None)
 
     def _items(self) -> list[tuple[LabelPairs, list[float]]]:
+        """``(label pairs, copy of the cell)`` per child, copied under the lock (consistent)."""
+        pairs = self._pairs
         with self._lock:
-            children = list(self._children.items())
-        return [(tuple(zip(self.labelnames, key, strict=True)), list(cell)) for key, cell in children]
+            return [(pairs[key], cell[:]) for key, cell in self._children.items()]
 
     def family(self) -> MetricFamily:
-        samples = [Sample(self.name, labels, cell[0]) for labels, cell in self._items()]
-        return MetricFamily(self.name, self.type_name, self.documentation, tuple(samples))
+        name, pairs = self.name, self._pairs
+        with self._lock:
+            samples = tuple([Sample(name, pairs[key], cell[0]) for key, cell in self._children.items()])
+        return MetricFamily(name, self.type_name, self.documentation, samples)
 
 
 class _CounterChild:

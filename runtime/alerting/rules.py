@@ -169,7 +169,7 @@ class AlertRule:
         self.expr = expr
         self.for_ = float(for_)
         self.keep_firing_for = float(keep_firing_for)
-        self.labels = dict(labels or {})
+        self.labels = {str(k): str(v) for k, v in (labels or {}).items()}
         self.annotations = dict(annotations or {})
         self.active: dict[str, Alert] = {}
         self.errors = 0
@@ -199,7 +199,9 @@ class AlertRule:
     def _update_present(self, result: list[Series], now: float, changed: list[Alert]) -> set[str]:
         seen: set[str] = set()
         for series_labels, value in result:
-            labels = {**series_labels, **self.labels, "alertname": self.name}
+            labels = {str(k): str(v) for k, v in series_labels.items()}
+            labels.update(self.labels)
+            labels["alertname"] = self.name
             fp = fingerprint(labels)
             seen.add(fp)
             alert = self.active.get(fp)

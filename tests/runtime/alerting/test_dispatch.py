@@ -264,3 +264,15 @@ def test_needs_update_table(
         now=now,
     )
     assert decision is expected
+
+
+def test_notification_log_forgets_groups_gone_for_the_retention_period() -> None:
+    src = Scripted()
+    h = Harness([src.rule("A")])
+    src.on("A", "1")
+    h.run_until(30)
+    src.off("A", "1")
+    h.run_until(400)
+    assert len(h.manager.dispatcher.log) == 1  # kept: a re-fire within 120 h compares against it
+    h.manager.evaluate(121 * 3600.0)
+    assert h.manager.dispatcher.log == {}

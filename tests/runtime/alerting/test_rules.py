@@ -165,3 +165,23 @@ def test_fingerprint_and_time_format() -> None:
     assert format_time(0) == "1970-01-01T00:00:00Z"
     assert format_time(None) == "0001-01-01T00:00:00Z"
     assert format_time(1.5) == "1970-01-01T00:00:01.500000Z"
+
+
+def test_rules_read_runtime_component_stats() -> None:
+    from codeopt_runtime.pool import ObjectPool
+
+    collector = MetricsCollector(system=False)
+    pool = ObjectPool(object, max_size=1)
+    collector.register_component("db_pool", pool)
+    rule = AlertRule("PoolExhausted", threshold("codeopt_runtime_db_pool_in_use", ">=", 1))
+    assert rule.evaluate(EvalContext(0, collector)) == []
+    with pool.acquire():
+        (alert,) = rule.evaluate(EvalContext(60, collector))
+    assert alert.state == FIRING and alert.value == 1
+    assert [a.state for a in rule.evaluate(EvalContext(120, collector))] == [RESOLVED]
+
+
+def test_label_values_are_strings() -> None:
+    rule = AlertRule("R", lambda ctx: [({"shard": 3}, 1.0)], labels={"tier": 1})  # type: ignore[dict-item]
+    (alert,) = rule.evaluate(EvalContext(0))
+    assert alert.labels == {"shard": "3", "tier": "1", "alertname": "R"}
