@@ -15,6 +15,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .burnrate import DEFAULT_WINDOWS, SLO, BurnWindow, burn_rate_rules
+    from .durations import seconds
     from .errors import AlertingError, ConfigError, MetricsError
     from .escalation import Escalation
     from .exposition import MetricsServer, from_prometheus, register_with_prometheus, render, serve_metrics
@@ -33,6 +34,7 @@ _WHERE = {
     "SLO": "burnrate",
     "BurnWindow": "burnrate",
     "burn_rate_rules": "burnrate",
+    "seconds": "durations",
     "AlertingError": "errors",
     "ConfigError": "errors",
     "MetricsError": "errors",
@@ -94,6 +96,7 @@ __all__ = [
     "parse_matchers",
     "register_with_prometheus",
     "render",
+    "seconds",
     "serve_metrics",
     "threshold",
 ]

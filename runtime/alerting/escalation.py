@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from .durations import Duration, seconds
 from .errors import ConfigError
 from .matchers import Matcher, MatcherSpec, matchers_from, matches_all
 from .model import AlertView
@@ -28,10 +29,13 @@ class Escalation:
     set_labels: Mapping[str, str] = field(default_factory=lambda: {"severity": "page"})
 
     @classmethod
-    def of(cls, match: MatcherSpec, after: float, set_labels: Mapping[str, str] | None = None) -> Escalation:
-        if after < 0:
+    def of(
+        cls, match: MatcherSpec, after: Duration, set_labels: Mapping[str, str] | None = None
+    ) -> Escalation:
+        delay = seconds(after, "escalation after")
+        if delay < 0:
             raise ConfigError(f"escalation after must be >= 0, got {after}")
-        return cls(matchers_from(match), float(after), dict(set_labels or {"severity": "page"}))
+        return cls(matchers_from(match), delay, dict(set_labels or {"severity": "page"}))
 
 
 class Escalator:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .durations import Duration, seconds
 from .errors import ConfigError
 from .matchers import Matcher, MatcherSpec, matchers_from, matches_all
 from .model import AlertView
@@ -41,12 +42,13 @@ class RemediationHook:
         action: Callable[[AlertView], object],
         match: MatcherSpec = None,
         *,
-        resolve_within: float = 600.0,
-        hold: float = 1800.0,
+        resolve_within: Duration = 600.0,
+        hold: Duration = 1800.0,
     ) -> RemediationHook:
-        if resolve_within <= 0 or hold < 0:
+        within, quiet = seconds(resolve_within, f"hook {name}"), seconds(hold, f"hook {name}")
+        if within <= 0 or quiet < 0:
             raise ConfigError(f"hook {name}: resolve_within must be > 0 and hold >= 0")
-        return cls(name, action, matchers_from(match), float(resolve_within), float(hold))
+        return cls(name, action, matchers_from(match), within, quiet)
 
 
 @dataclass(frozen=True)

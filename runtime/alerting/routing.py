@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .durations import Duration, seconds
 from .errors import ConfigError
 from .matchers import Matcher, MatcherSpec, matchers_from, matches_all
 
@@ -35,9 +36,9 @@ class Route:
     receiver: str | None = None
     matchers: MatcherSpec = None
     group_by: Sequence[str] | None = None
-    group_wait: float | None = None
-    group_interval: float | None = None
-    repeat_interval: float | None = None
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_interval: Duration | None = None
     routes: Sequence[Route] = ()
     continue_: bool = False
 
@@ -74,8 +75,8 @@ class RouteNode:
         return {name: labels[name] for name in self.group_by if name in labels}
 
 
-def _timer(value: float | None, inherited: float, name: str) -> float:
-    chosen = inherited if value is None else float(value)
+def _timer(value: Duration | None, inherited: float, name: str) -> float:
+    chosen = inherited if value is None else seconds(value, f"route {name}")
     if chosen < 0 or (name != "group_wait" and chosen <= 0):
         raise ConfigError(f"route {name} must be positive, got {chosen}")
     return chosen

@@ -12,12 +12,12 @@ was and is counted in ``errors`` (Prometheus keeps states on a failed query, too
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .durations import Duration, seconds
 from .errors import ConfigError
 from .metrics import MetricsCollector, Snapshot
 
@@ -151,24 +151,31 @@ def _render(template: str, labels: Mapping[str, str], value: float) -> str:
 
 
 class AlertRule:
-    """``AlertRule("HighLatency", expr, for_=180, keep_firing_for=300, labels={"severity": "page"})``."""
+    """``AlertRule("HighLatency", expr, for_="3m", keep_firing_for="5m", labels={"severity": "page"})``.
+
+    Durations are seconds or Prometheus duration strings.
+    """
 
     def __init__(
         self,
         name: str,
         expr: Callable[[EvalContext], ExprResult],
         *,
-        for_: float = 0.0,
-        keep_firing_for: float = 0.0,
+        for_: Duration = 0.0,
+        keep_firing_for: Duration = 0.0,
         labels: Mapping[str, str] | None = None,
         annotations: Mapping[str, str] | None = None,
     ) -> None:
-        if for_ < 0 or keep_firing_for < 0 or math.isnan(for_ + keep_firing_for):
+        hold, keep = (
+            seconds(for_, f"rule {name} for_"),
+            seconds(keep_firing_for, f"rule {name} keep_firing_for"),
+        )
+        if hold < 0 or keep < 0:
             raise ConfigError(f"rule {name}: for_ and keep_firing_for must be >= 0")
         self.name = name
         self.expr = expr
-        self.for_ = float(for_)
-        self.keep_firing_for = float(keep_firing_for)
+        self.for_ = hold
+        self.keep_firing_for = keep
         self.labels = {str(k): str(v) for k, v in (labels or {}).items()}
         self.annotations = dict(annotations or {})
         self.active: dict[str, Alert] = {}

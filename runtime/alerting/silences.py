@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .durations import Duration, seconds
 from .errors import ConfigError
 from .matchers import Matcher, MatcherSpec, matchers_from, matches_all
 
@@ -48,11 +49,11 @@ class SilenceStore:
         *,
         starts_at: float,
         ends_at: float | None = None,
-        duration: float | None = None,
+        duration: Duration | None = None,
         created_by: str = "",
         comment: str = "",
     ) -> Silence:
-        """Create a silence; give ``ends_at`` or ``duration`` (seconds)."""
+        """Create a silence; give ``ends_at`` or ``duration`` (seconds or e.g. ``"2h"``)."""
         parsed = matchers_from(matchers)
         if not parsed:
             raise ConfigError("a silence needs at least one matcher")
@@ -61,7 +62,7 @@ class SilenceStore:
             raise ConfigError("a silence needs at least one matcher that does not match the empty string")
         if (ends_at is None) == (duration is None):
             raise ConfigError("give exactly one of ends_at and duration")
-        end = ends_at if ends_at is not None else starts_at + float(duration or 0.0)
+        end = ends_at if ends_at is not None else starts_at + seconds(duration or 0.0, "silence duration")
         if end <= starts_at:
             raise ConfigError(f"silence ends ({end}) before it starts ({starts_at})")
         silence = Silence(f"s{next(_IDS)}", parsed, float(starts_at), float(end), created_by, comment)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import pytest
 
+from codeopt_runtime.alerting.durations import seconds
 from codeopt_runtime.alerting.errors import ConfigError
 from codeopt_runtime.alerting.metrics import MetricsCollector
 from codeopt_runtime.alerting.rules import (
@@ -185,3 +186,33 @@ def test_label_values_are_strings() -> None:
     rule = AlertRule("R", lambda ctx: [({"shard": 3}, 1.0)], labels={"tier": 1})  # type: ignore[dict-item]
     (alert,) = rule.evaluate(EvalContext(0))
     assert alert.labels == {"shard": "3", "tier": "1", "alertname": "R"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("30s", 30), ("5m", 300), ("1h30m", 5400), ("3d", 259200), ("1w", 604800), ("500ms", 0.5), (90, 90)],
+)
+def test_prometheus_durations(text: str | int, expected: float) -> None:
+    assert seconds(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "5", "m5", "5m 3s", "1h-2m", "5mins", True])
+def test_bad_durations(bad: str | bool) -> None:
+    with pytest.raises(ConfigError, match="duration"):
+        seconds(bad)
+
+
+def test_duration_strings_everywhere() -> None:
+    from codeopt_runtime.alerting.escalation import Escalation
+    from codeopt_runtime.alerting.remediation import RemediationHook
+    from codeopt_runtime.alerting.routing import Route, compile_route
+    from codeopt_runtime.alerting.silences import SilenceStore
+
+    rule = AlertRule("R", bool, for_="2m", keep_firing_for="10m")
+    assert (rule.for_, rule.keep_firing_for) == (120, 600)
+    route = compile_route(Route(receiver="r", group_wait="10s", group_interval="1m", repeat_interval="1h"))
+    assert (route.group_wait, route.group_interval, route.repeat_interval) == (10, 60, 3600)
+    assert SilenceStore().add("a=b", starts_at=0, duration="2h").ends_at == 7200
+    assert Escalation.of({"severity": "warning"}, after="30m").after == 1800
+    hook = RemediationHook.of("h", print, resolve_within="20m", hold="1h")
+    assert (hook.resolve_within, hook.hold) == (1200, 3600)
