@@ -276,3 +276,21 @@ def test_notification_log_forgets_groups_gone_for_the_retention_period() -> None
     assert len(h.manager.dispatcher.log) == 1  # kept: a re-fire within 120 h compares against it
     h.manager.evaluate(121 * 3600.0)
     assert h.manager.dispatcher.log == {}
+
+
+def test_evaluate_without_now_reads_the_injected_clock() -> None:
+    from codeopt_runtime.alerting.manager import AlertManager
+    from codeopt_runtime.alerting.rules import AlertRule
+
+    clock = [1000.0]
+    sent: list[Notification] = []
+    manager = AlertManager(
+        rules=[AlertRule("A", lambda ctx: True, for_="1m")],
+        receivers=[Receiver("team", [sent.append])],
+        clock=lambda: clock[0],
+    )
+    for _ in range(4):
+        result = manager.evaluate()
+        clock[0] += 30
+    assert result.now == 1090 and [n.timestamp for n in sent] == [1090]  # fired 1060, group_wait 30 s
+    assert manager.stats()["firing"] == 1
