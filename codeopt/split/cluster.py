@@ -22,7 +22,7 @@ import networkx as nx
 from codeopt.split.unit_model import Inventory
 
 KIND_WEIGHTS = {"import-time": 3.0, "state": 3.0, "call-time": 2.0, "annotation": 0.5, "string": 0.25}
-RESOLUTIONS = (0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+RESOLUTIONS = (3.0, 2.0, 1.5, 1.0)  # fine to coarse
 SEEDS = 3
 NAME_WEIGHT = 1.0
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -132,13 +132,14 @@ def _name_similarity(graph: nx.Graph, units: Sequence[str]) -> None:
 
 
 def communities(
-    graph: nx.Graph, seed: int, satellites: Iterable[str] = (), comfortable: float = float("inf")
+    graph: nx.Graph, seed: int, satellites: Iterable[str] = (), typical: float = 0.0
 ) -> list[list[str]]:
     """A Louvain partition, connected parts only, each in source order.
 
-    Resolutions are tried coarse to fine; at each, the seed with the best TurboMQ plus modularity
-    wins, and the first resolution whose largest part is ``comfortable`` (in lines) is taken --
-    the coarsest partition made of reviewable modules -- else the finest tried.
+    Resolutions are tried fine to coarse; at each, the seed with the best TurboMQ plus modularity
+    wins. The finest partition whose median part holds ``typical`` lines is taken (else the
+    coarsest): fine communities are what a reviewer recognises (one per concern), and the size
+    repair that follows joins the small ones to what they are tied to.
 
     ``satellites`` (small data: constants, compiled patterns) do not take part in the community
     search -- a constant used by three sections would glue them -- and are adopted afterwards by the
@@ -151,7 +152,8 @@ def communities(
     parts = [list(core)]
     for resolution in RESOLUTIONS:
         parts = _best_of_seeds(core, resolution, seed, order)
-        if max(sum(lines[node] for node in part) for part in parts) <= comfortable:
+        sizes = sorted(sum(lines[node] for node in part) for part in parts)
+        if sizes[len(sizes) // 2] >= typical:
             break
     if core is graph:
         return parts

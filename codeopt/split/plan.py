@@ -69,7 +69,7 @@ def propose(inv: Inventory, options: PlanOptions = PlanOptions()) -> Plan:
     satellites = [
         unit for unit in movable if inv.unit(unit).kind == "assignment" and inv.unit(unit).lines < 15
     ]
-    parts = communities(graph, options.seed, satellites, comfortable=options.max_lines / 3)
+    parts = communities(graph, options.seed, satellites, typical=options.min_lines)
     repaired = repair(inv, graph, parts, options.min_lines, options.max_lines, options.seed)
     notes.extend(repaired.notes)
     if len(repaired.clusters) + bool(repaired.common) + bool(repaired.state) < 2:

@@ -50,8 +50,12 @@ def build_inventory(source: str, path: Path, module_name: str) -> Inventory:
     parsed = SourceFile(path, str(path), module_name, False, source)
     module = parsed.cst_module
     tree = parsed.ast_tree
-    spans = _spans(module)
-    statements = _ast_by_body_index(tree, spans)
+    statements = _ast_by_body_statement(module, tree)
+    if statements is not None:
+        spans = _spans_from_lines(module, statements, source)
+    else:  # the host ast does not mirror LibCST's statements (lowered syntax): render to count
+        spans = _spans(module)
+        statements = _ast_by_body_index(tree, spans)
     pieces = [classify(statements[index], index) for index in range(len(spans))]
     groups, reassigned = _merge(pieces)
     units = _units(groups, spans)
@@ -73,6 +77,40 @@ def build_inventory(source: str, path: Path, module_name: str) -> Inventory:
         global_writers=found.global_writers,
         cst_module=module,
     )
+
+
+def _ast_by_body_statement(module: libcst.Module, tree: ast.Module) -> list[list[ast.stmt]] | None:
+    """The ``ast`` statements of each LibCST body statement: ``a = 1; b = 2`` is one LibCST line
+    holding two small statements, every other statement maps one to one."""
+    import libcst
+
+    grouped: list[list[ast.stmt]] = []
+    position = 0
+    for node in module.body:
+        count = len(node.body) if isinstance(node, libcst.SimpleStatementLine) else 1
+        grouped.append(tree.body[position : position + count])
+        position += count
+    if position != len(tree.body) or not all(grouped):
+        return None
+    return grouped
+
+
+def _spans_from_lines(module: libcst.Module, statements: list[list[ast.stmt]], source: str) -> list[_Span]:
+    """Spans from the ``ast`` line numbers: a statement starts its ``leading_lines`` before its first
+    code line (its first decorator) and ends where the next one starts; no code generation needed."""
+    starts = []
+    for node, group in zip(module.body, statements, strict=True):
+        first = group[0]
+        code = min([first.lineno, *(decorator.lineno for decorator in getattr(first, "decorator_list", ()))])
+        starts.append(code - len(getattr(node, "leading_lines", ())))
+    total = source.count("\n") + (0 if source.endswith("\n") or not source else 1)
+    ends = [start - 1 for start in starts[1:]] + [total - len(module.footer)]
+    spans = []
+    for node, start, last in zip(module.body, starts, ends, strict=True):
+        leading = list(getattr(node, "leading_lines", ()))
+        skip = next((i for i, empty in enumerate(leading) if empty.comment is not None), len(leading))
+        spans.append(_Span(start, start + skip, max(last, start + skip)))
+    return spans
 
 
 def _spans(module: libcst.Module) -> list[_Span]:
