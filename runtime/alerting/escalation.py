@@ -54,8 +54,9 @@ class Escalator:
                     continue
                 slot = (index, alert.fingerprint)
                 current.add(slot)
-                if slot not in self._active:
-                    self._active[slot] = self._copy(alert, rule, now)
+                previous = self._active.get(slot)
+                # refreshed every tick (value, annotations) but keeps the instant it escalated
+                self._active[slot] = self._copy(alert, rule, previous.starts_at if previous else now)
         resolved = []
         for slot in [s for s in self._active if s not in current]:
             copy = self._active.pop(slot)
@@ -65,14 +66,14 @@ class Escalator:
         return list(self._active.values()), resolved
 
     @staticmethod
-    def _copy(alert: AlertView, rule: Escalation, now: float) -> AlertView:
+    def _copy(alert: AlertView, rule: Escalation, since: float) -> AlertView:
         labels = {**alert.labels, **rule.set_labels, "escalated_from": alert.labels.get("severity", "")}
         return AlertView(
             labels=labels,
             annotations=dict(alert.annotations),
             state=FIRING,
             fingerprint=fingerprint(labels),
-            starts_at=now,
+            starts_at=since,
             value=alert.value,
             active_at=alert.active_at,
             generator_url=alert.generator_url,

@@ -205,6 +205,8 @@ def test_escalation_by_severity_and_time() -> None:
     assert h.run_until(630) == [(630, "pager", "firing", ("Slow/1:firing",))]
     paged = h.raw[-1].alerts[0]
     assert paged.labels["severity"] == "page" and paged.labels["escalated_from"] == "warning"
+    assert paged.starts_at == 600  # escalated after 600 s of firing; the copy keeps that instant
+    assert h.run_until(920) == []  # refreshed each tick, but the same alert: nothing new to say
     src.off("Slow", "1")
     assert sorted(h.run_until(930)) == [
         (930, "pager", "resolved", ("Slow/1:resolved",)),
