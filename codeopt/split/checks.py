@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import builtins
 import os
 import subprocess
 import sys
@@ -61,9 +62,26 @@ def static_checks(inv: Inventory, plan: Plan, files: Mapping[Path, str]) -> tupl
     keys = {item.key for item in parsed.values()}
     for item in parsed.values():
         item.aliases = _module_aliases(item, keys)
+    problems.extend(_name_problems(inv, keys))
     problems.extend(_unit_problems(inv, parsed))
     problems.extend(_cycle_problems(parsed, keys))
     return tuple(problems)
+
+
+def _name_problems(inv: Inventory, keys: Iterable[str]) -> list[str]:
+    """A submodule named like a builtin or a module-level name shadows it in the facade (pitfall 11).
+
+    Importing ``pkg.mod.map`` sets the attribute ``map`` on the package, i.e. a global of the facade, so
+    doctests and pinned code running there would call the module instead of ``map()``.
+    """
+    module_names = {name for unit in inv.units for name in unit.names}
+    problems = []
+    for top in sorted({key.split(".")[0] for key in keys if key and not key.endswith("__main__")}):
+        if top in module_names:
+            problems.append(f"submodule {top!r} has the name of a module-level name of {inv.path.name}")
+        elif hasattr(builtins, top):
+            problems.append(f"submodule {top!r} would shadow the builtin {top}() in the facade's namespace")
+    return problems
 
 
 def _key_of(path: Path, package_dir: Path) -> tuple[str, list[str]]:
@@ -177,21 +195,30 @@ def _expected_dumps(inv: Inventory, original: ast.Module) -> list[tuple[Unit, li
 def _definitions(tree: ast.Module, generated_all: bool, is_facade: bool) -> Iterable[ast.stmt]:
     """Top-level statements that are not imports nor code the emitter generated."""
     for stmt in tree.body:
-        if isinstance(stmt, ast.Import | ast.ImportFrom) or _is_type_checking_block(stmt):
+        if _only_imports(stmt):
             continue
         if is_facade and _is_generated(stmt, generated_all):
             continue
         yield stmt
 
 
+def _only_imports(stmt: ast.stmt) -> bool:
+    """Imports, also inside ``if``/``try`` (``try: import x except ImportError: x = None`` is code)."""
+    simple = [
+        node
+        for node in ast.walk(stmt)
+        if isinstance(node, ast.stmt) and not isinstance(node, ast.If | ast.Try)
+    ]
+    return all(isinstance(node, ast.Import | ast.ImportFrom | ast.Pass | ast.Raise) for node in simple)
+
+
 def _is_type_checking_block(stmt: ast.stmt) -> bool:
-    return (
-        isinstance(stmt, ast.If)
-        and isinstance(stmt.test, ast.Name)
-        and stmt.test.id == "TYPE_CHECKING"
-        and all(isinstance(inner, ast.Import | ast.ImportFrom) for inner in stmt.body)
-        and not stmt.orelse
-    )
+    """``if TYPE_CHECKING:`` / ``if typing.TYPE_CHECKING:``: never executed, so no import-time edge."""
+    if not isinstance(stmt, ast.If):
+        return False
+    test = stmt.test
+    name = test.id if isinstance(test, ast.Name) else test.attr if isinstance(test, ast.Attribute) else ""
+    return name == "TYPE_CHECKING"
 
 
 def _is_generated(stmt: ast.stmt, generated_all: bool) -> bool:
