@@ -3,7 +3,9 @@
 The rules are psycopg_pool's, because they are the ones with years of production behind them:
 
 * grow **one connection at a time, only while callers wait** (no thundering herd of connects when a
-  burst arrives, and no connection opened that nobody asked for);
+  burst arrives, and no connection opened that nobody asked for); waiting callers are served
+  **first come, first served**: a returned connection goes straight to the longest waiter, so a
+  newcomer cannot barge in and starve it;
 * every ``max_idle`` seconds close **one** connection if at least one stayed idle for the whole
   period (down to ``min_size``): the pool follows load down slowly, so a short lull does not cost a
   burst of reconnects afterwards;
@@ -30,6 +32,7 @@ import os
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +44,15 @@ from .histogram import LatencyHistogram, LatencySummary
 __all__ = ["AdaptiveConnectionPool", "ConnectionPoolStats"]
 
 _GROW = object()  # "you may open a connection" (the reservation is already counted in size)
+
+
+class _Waiter:
+    """A caller queued for a connection; ``result`` is set (under the pool lock) when served."""
+
+    __slots__ = ("result",)
+
+    def __init__(self) -> None:
+        self.result: Any = None  # an _Entry, or _GROW
 
 
 @dataclass(frozen=True)
@@ -176,7 +188,7 @@ class AdaptiveConnectionPool:
         self._out: dict[int, _Entry] = {}
         self._size = 0
         self._growing = False
-        self._waiting = 0
+        self._waiters: deque[_Waiter] = deque()  # FIFO: the longest waiter is served first
         self._closed = False
         self._failures = 0  # consecutive connect failures
         self._next_attempt = float("-inf")
@@ -245,6 +257,7 @@ class AdaptiveConnectionPool:
         started = self._clock()
         with self._cond:
             self._counts["requests"] += 1
+        retry = False
         while True:
             victims: list[_Entry] = []
             try:
@@ -252,43 +265,98 @@ class AdaptiveConnectionPool:
                     if os.getpid() != self._pid:
                         self._init_state()  # forked child: forget the parent's sockets, never close them
                     victims = self._maintain_locked()
-                    got = self._take_locked(deadline, limit)
+                    got = self._take_locked(deadline, limit, front=retry)
             finally:
                 self._close_entries(victims)  # outside the lock: closing may wait on the network
             entry = self._grow() if got is _GROW else got
             if entry is None or not self._usable(entry):
+                retry = True  # keep our place at the head of the queue
                 continue
             with self._cond:
                 self._out[id(entry.conn)] = entry
             self._wait_hist.record(max(self._clock() - started, 0.0))
             return entry.conn
 
-    def _take_locked(self, deadline: float, limit: float) -> Any:
-        self._waiting += 1
+    def _take_locked(self, deadline: float, limit: float, *, front: bool = False) -> Any:
+        """An idle entry, ``_GROW``, or wait in FIFO order (no barging past earlier callers)."""
+        if self._closed:
+            raise ConnectionPoolClosed(f"{self!r} is closed")
+        if not self._waiters:
+            if self._idle:
+                entry = self._idle.pop()
+                self._idle_min = min(self._idle_min, len(self._idle))
+                return entry
+            if self._can_grow_locked():
+                return self._reserve_locked()
+        waiter = _Waiter()
+        if front:
+            self._waiters.appendleft(waiter)
+        else:
+            self._waiters.append(waiter)
+        self._idle_min = 0
         try:
-            while True:
-                if self._closed:
-                    raise ConnectionPoolClosed(f"{self!r} is closed")
-                if self._idle:
-                    entry = self._idle.pop()
-                    self._idle_min = min(self._idle_min, len(self._idle))
-                    return entry
-                self._idle_min = 0
-                hint: float | None = None
-                if self._size < self.max_size and not self._growing:
-                    now = self._clock()
-                    if now >= self._next_attempt:
-                        self._growing = True
-                        self._size += 1
-                        return _GROW
-                    hint = self._next_attempt - now
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._counts["timeouts"] += 1
-                    raise self._timeout_error(limit)
-                self._cond.wait(remaining if hint is None else min(remaining, hint))
+            return self._wait_locked(waiter, deadline, limit)
         finally:
-            self._waiting -= 1
+            if waiter.result is None:
+                self._waiters.remove(waiter)
+
+    def _wait_locked(self, waiter: _Waiter, deadline: float, limit: float) -> Any:
+        while True:
+            self._grant_locked()
+            if waiter.result is not None:
+                return waiter.result
+            if self._closed:
+                raise ConnectionPoolClosed(f"{self!r} is closed")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._counts["timeouts"] += 1
+                raise self._timeout_error(limit)
+            if self._size < self.max_size and not self._growing:  # backing off: wake for the retry
+                remaining = min(remaining, max(self._next_attempt - self._clock(), 0.001))
+            try:
+                self._cond.wait(remaining)
+            except BaseException:  # interrupted after being served: pass it on, do not lose it
+                if waiter.result is not None:
+                    self._give_back_locked(waiter.result)
+                    waiter.result = None
+                raise
+
+    def _can_grow_locked(self) -> bool:
+        return self._size < self.max_size and not self._growing and self._clock() >= self._next_attempt
+
+    def _reserve_locked(self) -> Any:
+        self._growing = True
+        self._size += 1
+        return _GROW
+
+    def _grant_locked(self) -> None:
+        """Serve the head of the queue: an idle connection, else the right to open one."""
+        served = False
+        while self._waiters and self._idle:
+            self._waiters.popleft().result = self._idle.pop()
+            self._idle_min = min(self._idle_min, len(self._idle))
+            served = True
+        if self._waiters and self._can_grow_locked():
+            self._waiters.popleft().result = self._reserve_locked()
+            served = True
+        if served:
+            self._cond.notify_all()
+
+    def _give_back_locked(self, result: Any) -> None:
+        if result is _GROW:
+            self._size -= 1
+            self._growing = False
+        else:
+            self._idle.append(result)
+        self._grant_locked()
+
+    def _store_locked(self, entry: _Entry, *, bottom: bool = False) -> None:
+        """An available connection: to the longest waiter, else onto the idle stack."""
+        if bottom:
+            self._idle.insert(0, entry)
+        else:
+            self._idle.append(entry)
+        self._grant_locked()
 
     def _timeout_error(self, limit: float) -> ConnectionPoolTimeout:
         error = self._last_error
@@ -316,7 +384,8 @@ class AdaptiveConnectionPool:
                     self._counts["errors"] += 1
                     self._counts["connect_failures"] += 1
                     self._next_attempt = self._clock() + self.backoff_delay(self._failures)
-                self._cond.notify_all()
+                self._grant_locked()
+                self._cond.notify_all()  # waiters recompute when to retry
             if isinstance(exc, Exception):
                 return None
             raise
@@ -334,7 +403,7 @@ class AdaptiveConnectionPool:
             self._failures = 0
             self._next_attempt = float("-inf")
             self._last_error = None
-            self._cond.notify_all()  # another waiter may now grow the next one
+            self._grant_locked()  # the next waiter may open the next one
         return _Entry(conn, now, expires, seq)
 
     def _usable(self, entry: _Entry) -> bool:
@@ -364,7 +433,7 @@ class AdaptiveConnectionPool:
         with self._cond:
             self._size -= 1
             self._counts["closed"] += 1
-            self._cond.notify()
+            self._grant_locked()
         _close_quietly(entry.conn)
 
     # -- return -------------------------------------------------------------------------------------
@@ -382,14 +451,13 @@ class AdaptiveConnectionPool:
         with self._cond:
             if keep and now < entry.expires and os.getpid() == self._pid and not self._closed:
                 entry.last_used = now
-                self._idle.append(entry)
-                self._cond.notify()
+                self._store_locked(entry)
                 victims = self._maintain_locked()
             else:
                 victims = [entry]
                 self._size -= 1
                 self._counts["closed"] += 1
-                self._cond.notify()
+                self._grant_locked()
         for victim in victims:
             _close_quietly(victim.conn)
 
@@ -445,6 +513,8 @@ class AdaptiveConnectionPool:
             self._idle_min = len(self._idle)
         self._size -= len(victims)
         self._counts["closed"] += len(victims)
+        if victims:
+            self._grant_locked()
         return victims
 
     def _close_entries(self, entries: list[_Entry]) -> None:
@@ -473,8 +543,7 @@ class AdaptiveConnectionPool:
             if entry is None:
                 return opened
             with self._cond:
-                self._idle.insert(0, entry)
-                self._cond.notify()
+                self._store_locked(entry, bottom=True)
             opened += 1
 
     # -- lifecycle and stats -------------------------------------------------------------------------
@@ -501,7 +570,7 @@ class AdaptiveConnectionPool:
             if self._failures:
                 retry_in = max(self._next_attempt - self._clock(), 0.0)
             counts = dict(self._counts)
-            gauges = (self._size, len(self._idle), len(self._out), self._waiting)
+            gauges = (self._size, len(self._idle), len(self._out), len(self._waiters))
         return ConnectionPoolStats(
             size=gauges[0],
             idle=gauges[1],

@@ -404,3 +404,38 @@ def test_a_forked_child_never_uses_the_parents_connections(clock: FakeClock) -> 
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert pool.getconn(timeout=0) is parent_conn and not parent_conn.closed
+
+
+def test_waiters_are_served_first_come_first_served_without_barging() -> None:
+    pool = AdaptiveConnectionPool(Server().connect, max_size=1, timeout=10)
+    held = pool.getconn()
+    order: list[str] = []
+    done = {name: threading.Event() for name in ("a", "b")}
+
+    def waiter(name: str) -> None:
+        conn = pool.getconn()
+        order.append(name)
+        done[name].wait(10)
+        pool.putconn(conn)
+
+    def wait_for_waiters(n: int) -> None:
+        deadline = time.monotonic() + 5
+        while pool.stats().waiting != n and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert pool.stats().waiting == n
+
+    first = threading.Thread(target=waiter, args=("a",))
+    first.start()
+    wait_for_waiters(1)
+    second = threading.Thread(target=waiter, args=("b",))
+    second.start()
+    wait_for_waiters(2)
+    pool.putconn(held)  # goes to "a", the longest waiter
+    wait_for_waiters(1)
+    with pytest.raises(ConnectionPoolTimeout):
+        pool.getconn(timeout=0)  # a newcomer does not jump the queue
+    done["a"].set()
+    first.join(5)
+    done["b"].set()
+    second.join(5)
+    assert order == ["a", "b"]
