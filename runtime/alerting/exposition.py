@@ -82,15 +82,18 @@ class PrometheusBridge:
 
     prometheus_client names a counter family without ``_total`` and writes ``_total`` on its
     samples, so counters are exposed that way (a counter ``jobs`` is scraped as ``jobs_total``).
+    System metrics are left out by default: prometheus_client's registry has its own process
+    collector, and two families with one name make the registry refuse the bridge.
     """
 
-    def __init__(self, collector: MetricsCollector) -> None:
+    def __init__(self, collector: MetricsCollector, *, include_system: bool = False) -> None:
         self.collector = collector
+        self.include_system = include_system
 
     def collect(self) -> Iterator[Any]:
         from prometheus_client.metrics_core import Metric
 
-        for family in self.collector.collect():
+        for family in self.collector.collect(system=self.include_system and self.collector.system):
             kind = family.type if family.type != "untyped" else "unknown"
             name = family.name
             if kind == "counter":
@@ -103,14 +106,14 @@ class PrometheusBridge:
 
 
 def register_with_prometheus(
-    collector: MetricsCollector, registry: CollectorRegistry | None = None
+    collector: MetricsCollector, registry: CollectorRegistry | None = None, *, include_system: bool = False
 ) -> PrometheusBridge:
     """Register ``collector`` in ``registry`` (prometheus_client's global REGISTRY by default)."""
     if registry is None:
         from prometheus_client import REGISTRY
 
         registry = REGISTRY
-    bridge = PrometheusBridge(collector)
+    bridge = PrometheusBridge(collector, include_system=include_system)
     registry.register(bridge)
     return bridge
 

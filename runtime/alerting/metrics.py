@@ -417,8 +417,9 @@ class MetricsCollector:
 
     # -- collection -----------------------------------------------------------------------
 
-    def collect(self) -> list[MetricFamily]:
-        """Every family: user metrics, components, added sources, then system metrics."""
+    def collect(self, *, system: bool | None = None) -> list[MetricFamily]:
+        """Every family: user metrics, components, added sources, then system metrics (unless
+        ``system`` is False, or None and the collector was created with ``system=False``)."""
         with self._lock:
             metrics = list(self._metrics.values())
             components = list(self._components.items())
@@ -431,7 +432,7 @@ class MetricsCollector:
                 families.extend(source())
             except Exception:  # one broken source must not take the whole scrape down
                 continue
-        if self.system:
+        if self.system if system is None else system:
             from .system import system_families
 
             families.extend(system_families())

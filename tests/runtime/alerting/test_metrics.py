@@ -239,3 +239,17 @@ def test_bridge_from_a_prometheus_client_registry_into_our_exposition() -> None:
     assert "_created" not in text
     assert "# TYPE lib_calls_total counter" in text
     assert collector.value("lib_calls_total", kind="read") == 4
+
+
+def test_bridge_into_the_global_registry_leaves_process_metrics_to_prometheus_client() -> None:
+    from prometheus_client import REGISTRY
+
+    collector = MetricsCollector()  # system metrics on: would clash with REGISTRY's process collector
+    collector.gauge("bridged_gauge").set(3)
+    bridge = register_with_prometheus(collector)
+    try:
+        text = generate_latest(REGISTRY).decode()
+    finally:
+        REGISTRY.unregister(bridge)
+    assert samples(text)[("bridged_gauge", ())] == 3
+    assert text.count("# TYPE process_resident_memory_bytes gauge") <= 1
