@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 
 import networkx as nx
 
+from codeopt.split.metrics import design_pairs
 from codeopt.split.unit_model import Inventory
 
 KIND_WEIGHTS = {"import-time": 3.0, "state": 3.0, "call-time": 2.0, "annotation": 0.5, "string": 0.25}
@@ -129,6 +130,24 @@ def _name_similarity(graph: nx.Graph, units: Sequence[str]) -> None:
     for token in sorted(holders):
         if len(holders[token]) <= limit:
             _clique(graph, holders[token], NAME_WEIGHT)
+
+
+def lcom4_parts(
+    inv: Inventory, units: Sequence[str], min_lines: int, max_lines: int
+) -> list[list[str]] | None:
+    """The connected components of the dependency graph when they already make a split: two or
+    more of reviewable size, none too big, little left over. LCOM4 > 1 means the module falls apart
+    at zero cost, and no clustering can beat a split with no edge across it."""
+    graph = nx.Graph()
+    graph.add_nodes_from(units)
+    graph.add_edges_from(design_pairs(inv, units))
+    order = {unit: position for position, unit in enumerate(units)}
+    parts = connected_parts(graph, [list(units)], order)
+    sizes = [sum(inv.unit(unit).lines for unit in part) for part in parts]
+    large = [size for size in sizes if size >= min_lines]
+    if len(large) < 2 or max(sizes) > max_lines or sum(large) < 0.75 * sum(sizes):
+        return None
+    return parts
 
 
 def communities(

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codeopt.split.cluster import communities, unit_graph
+from codeopt.split.cluster import communities, lcom4_parts, unit_graph
 from codeopt.split.metrics import FACADE, SplitMetrics, measure
 from codeopt.split.naming import name_modules, pick_name, taken_names
 from codeopt.split.plan_roles import ALTERNATIVES, ROLES, assign_roles, wants_nesting
@@ -69,7 +69,13 @@ def propose(inv: Inventory, options: PlanOptions = PlanOptions()) -> Plan:
     satellites = [
         unit for unit in movable if inv.unit(unit).kind == "assignment" and inv.unit(unit).lines < 15
     ]
-    parts = communities(graph, options.seed, satellites, typical=options.min_lines)
+    parts = lcom4_parts(inv, movable, options.min_lines, options.max_lines)
+    if parts is not None:
+        notes.append(
+            f"the definitions fall apart into {len(parts)} independent groups (LCOM4 = {len(parts)})"
+        )
+    else:
+        parts = communities(graph, options.seed, satellites, typical=options.min_lines)
     repaired = repair(inv, graph, parts, options.min_lines, options.max_lines, options.seed)
     notes.extend(repaired.notes)
     if len(repaired.clusters) + bool(repaired.common) + bool(repaired.state) < 2:

@@ -221,3 +221,19 @@ def test_options_bound_module_sizes(gitkit: tuple[Inventory, Plan]) -> None:
     sizes = [sum(inv.unit(unit).lines for unit in sub.units) for sub in plan.submodules]
     assert max(sizes) <= 450
     assert len(plan.submodules) < len(propose(inv).submodules)
+
+
+def test_lcom4_components_are_the_split_when_the_module_already_falls_apart() -> None:
+    def family(prefix: str) -> str:
+        funcs = [
+            f"def {prefix}_{i}():\n" + "    x = 1\n" * 30 + f"    return {prefix}_{i + 1}()\n"
+            for i in range(4)
+        ]
+        return "\n\n".join(funcs) + f"\n\ndef {prefix}_4():\n    return 0\n"
+
+    inv = inventory(family("alpha") + "\n\n" + family("beta"))
+    plan = propose(inv, PlanOptions(min_lines=60, max_lines=200))
+    groups = sorted(tuple(sorted(sub.units)) for sub in plan.submodules)
+    assert groups == [tuple(f"alpha_{i}" for i in range(5)), tuple(f"beta_{i}" for i in range(5))]
+    assert any("LCOM4 = 2" in note for note in plan.notes)
+    assert sum(plan.after.cross_edges.values()) == 0
