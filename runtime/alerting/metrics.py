@@ -398,7 +398,9 @@ class MetricsCollector:
 
     def register_component(self, name: str, component: object) -> None:
         """Expose ``component``'s stats under ``{prefix}_{name}_...`` at every collection."""
-        if _stats_reader(component) is None:
+        from .components import stats_reader
+
+        if stats_reader(component) is None:
             raise MetricsError(f"component {name!r} has no stats() method or stats attribute")
         with self._lock:
             self._components[sanitize_name(name)] = component
@@ -425,6 +427,8 @@ class MetricsCollector:
             components = list(self._components.items())
             sources = list(self._sources)
         families = [metric.family() for metric in metrics]
+        if components:
+            from .components import component_families
         for name, component in components:
             families.extend(component_families(f"{self.component_prefix}_{name}", component))
         for source in sources:
@@ -456,71 +460,3 @@ class MetricsCollector:
 
     def __iter__(self) -> Iterator[MetricFamily]:
         return iter(self.collect())
-
-
-# -- component stats ---------------------------------------------------------------------------
-
-
-def _stats_reader(component: object) -> Callable[[], object] | None:
-    stats = getattr(component, "stats", None)
-    if stats is None:
-        return None
-    if callable(stats):
-        return stats  # type: ignore[no-any-return]
-    return lambda: getattr(component, "stats", None)
-
-
-def stats_mapping(stats: object) -> Mapping[str, object]:
-    """A stats value (mapping, dataclass, ``as_dict()``, slotted or plain object) as a mapping."""
-    if isinstance(stats, Mapping):
-        return stats
-    as_dict = getattr(stats, "as_dict", None) or getattr(stats, "_asdict", None)
-    if callable(as_dict):
-        result = as_dict()
-        if isinstance(result, Mapping):
-            return result
-    fields = getattr(stats, "__dataclass_fields__", None)
-    if isinstance(fields, Mapping):
-        return {name: getattr(stats, name) for name in fields}
-    slots = getattr(type(stats), "__slots__", None)
-    if slots:
-        names = (slots,) if isinstance(slots, str) else slots
-        return {name: getattr(stats, name) for name in names if hasattr(stats, name)}
-    return dict(getattr(stats, "__dict__", {}))
-
-
-def flatten_stats(stats: object, prefix: str = "") -> Iterator[tuple[str, float | str]]:
-    """``(field_path, value)`` for every number (bools as 0/1) or short string in ``stats``."""
-    for key, value in stats_mapping(stats).items():
-        path = f"{prefix}_{sanitize_name(str(key))}" if prefix else sanitize_name(str(key))
-        if isinstance(value, bool | int | float):
-            yield path, float(value)
-        elif isinstance(value, str):
-            yield path, value
-        elif value is not None and not isinstance(value, bytes | list | tuple | set):
-            yield from flatten_stats(value, path)
-
-
-def component_families(prefix: str, component: object) -> list[MetricFamily]:
-    """Gauges for one component's stats; a failing ``stats()`` yields an ``_up`` of 0, not an error.
-
-    Text fields (a breaker's ``state``, a cache's ``policy``) become ``{prefix}_{field}{value="..."} 1``
-    so that a rule can still match on them.
-    """
-    reader = _stats_reader(component)
-    families = []
-    try:
-        stats = reader() if reader is not None else None
-        fields = list(flatten_stats(stats))
-        up = 1.0
-    except Exception:
-        fields, up = [], 0.0
-    up_sample = Sample(f"{prefix}_up", (), up)
-    up_help = "1 if the component's stats could be read"
-    families.append(MetricFamily(f"{prefix}_up", "gauge", up_help, (up_sample,)))
-    for path, value in fields:
-        name = f"{prefix}_{path}"
-        labels: LabelPairs = (("value", value),) if isinstance(value, str) else ()
-        sample = Sample(name, labels, 1.0 if isinstance(value, str) else value)
-        families.append(MetricFamily(name, "gauge", f"{prefix} stats field {path}", (sample,)))
-    return families
