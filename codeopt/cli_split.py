@@ -51,6 +51,11 @@ if TYPE_CHECKING:
 @click.option("--allow-dirty", is_flag=True, help="Apply even if touched files have uncommitted changes.")
 @click.option("--force", is_flag=True, help="Split even where codeopt would refuse (see the reasons).")
 @click.option("--python", metavar="PATH", help="Interpreter for the import checks [default: the project's].")
+@click.option(
+    "--cross-check",
+    is_flag=True,
+    help="Also ask rope where the moved names are used and check the facade re-exports them (slow).",
+)
 @click.option("--no-diff", is_flag=True, help="Show the layout and metrics only.")
 def split_command(
     module: Path,
@@ -63,6 +68,7 @@ def split_command(
     allow_dirty: bool,
     force: bool,
     python: str | None,
+    cross_check: bool,
     no_diff: bool,
 ) -> None:
     """Propose, and with --apply write, a split of MODULE into a package of cohesive submodules.
@@ -85,6 +91,7 @@ def split_command(
         allow_dirty=allow_dirty,
         force=force,
         python=python,
+        cross_check=cross_check,
     )
     try:
         if plan_file is not None:

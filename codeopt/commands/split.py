@@ -47,6 +47,7 @@ class SplitRequest:
     allow_dirty: bool = False
     force: bool = False
     python: str | None = None  # interpreter for the import checks; None = the project's, else ours
+    cross_check: bool = False  # ask rope where the moved names are used and check the facade has them
     plan_options: PlanOptions = field(default_factory=PlanOptions)
 
 
@@ -133,10 +134,12 @@ def propose_split(request: SplitRequest) -> Proposal:
         location, inventory = load_inventory(request)
     with clock.phase("refusals"):
         refusals = find_refusals(inventory)
-    if refusals and not request.force:
-        raise SplitRefused(location.path, refusals)
     with clock.phase("plan"):
         plan = _plan(request, inventory)
+    # a refusal stops a write; with nothing to write (an earlier split's facade, whose generated
+    # forwarding code is itself "refusable") there is nothing to refuse
+    if refusals and plan.submodules and not request.force:
+        raise SplitRefused(location.path, refusals)
     notes = list(plan.notes)
     changes = ChangeSet()
     modules: tuple[str, ...] = ()
@@ -148,6 +151,9 @@ def propose_split(request: SplitRequest) -> Proposal:
         modules = emitted.modules
         with clock.phase("static checks"):
             _static_checks(inventory, plan, files, location)
+        if request.cross_check:
+            with clock.phase("rope cross-check"):
+                notes += _cross_check(location, inventory, plan, files)
         if request.rewrite_imports:
             with clock.phase("rewrite importers"):
                 files = {**files, **_rewritten_importers(location, plan)}
@@ -176,6 +182,16 @@ def _static_checks(
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise VerificationFailed(f"static check failed, nothing written: {problems[0]}{more}", location.path)
+
+
+def _cross_check(
+    location: ModuleLocation, inventory: Inventory, plan: Plan, files: dict[Path, str]
+) -> tuple[str, ...]:
+    from codeopt.commands.split_crosscheck import rope_cross_check
+
+    facade = files.get(location.package_dir / "__init__.py", "")
+    found = rope_cross_check(location.project_root, location.path, inventory, plan, facade)
+    return found.notes()
 
 
 def _rewritten_importers(location: ModuleLocation, plan: Plan) -> dict[Path, str]:
