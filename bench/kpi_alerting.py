@@ -23,7 +23,10 @@ C. Remediation. Stream A (independent noise) with a hook on our alert: with p = 
    min. Success (as defined by the tracker): resolved within 20 min of the hook (our rule's 10 min
    keep_firing_for included) and no re-fire within 30 min. Baseline: a hook that does nothing (the
    same definition credits incidents that end by themselves). The model's own ground truth (fixed
-   and no recurrence) is printed beside the tracker's figure to validate the accounting.
+   and no recurrence) is printed beside the tracker's figure to validate the accounting; they
+   differ where the observable definition and the model disagree: an incident that ends on its own
+   in time (tracker: success), or noise near the daily peak crossing the threshold again within
+   keep_firing_for and keeping a fixed alert alive past 20 min (tracker: timeout).
 
 Usage: ``python bench/kpi_alerting.py [--days N] [--seed N] [--quick]``; ``main(argv)`` prints one
 line per KPI (``alerting.<kpi>: ours X  baseline Y``) for bench/kpis.py and returns 0 when every
