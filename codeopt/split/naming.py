@@ -107,19 +107,19 @@ def _candidates(
     dominant = _dominant_class(inv, cluster)
     if dominant and ranked and ranked[0] in tokens(dominant):
         candidates.append(snake_case(dominant))
-    candidates.extend(_token_names(ranked, scored))
+    candidates.extend(_token_names(ranked, scored, _families(inv, cluster)))
     if dominant:
         candidates.append(snake_case(dominant))
     candidates.append(snake_case(cluster[0]).strip("_") or "part")
     return [name for name in dict.fromkeys(candidates) if name]
 
 
-def _token_names(ranked: list[str], scored: dict[str, float]) -> list[str]:
+def _token_names(ranked: list[str], scored: dict[str, float], families: set[str]) -> list[str]:
     """Two close leading words together, then single words, then neighbouring pairs."""
     names = []
     if len(ranked) >= 2 and scored[ranked[1]] >= 0.6 * scored[ranked[0]] and _distinct(ranked[0], ranked[1]):
         names.append(f"{ranked[0]}_{ranked[1]}")
-    names.extend(_plural(token) for token in ranked[:3])
+    names.extend(_plural(token) if token in families else token for token in ranked[:3])
     names.extend(f"{a}_{b}" for a, b in itertools.pairwise(ranked[:4]) if _distinct(a, b))
     return names
 
@@ -129,9 +129,19 @@ def _distinct(first: str, second: str) -> bool:
     return first[:5] != second[:5]
 
 
+def _families(inv: Inventory, cluster: Sequence[str]) -> set[str]:
+    """Words ending three or more class names (``LongLineRule``, ``TodoRule``...), and error types:
+    a module of a family of classes is named in the plural (``rules``, ``errors``)."""
+    last: dict[str, int] = {}
+    for unit_id in cluster:
+        words = tokens(unit_id)
+        if inv.unit(unit_id).kind == "class" and words:
+            last[words[-1]] = last.get(words[-1], 0) + 1
+    return {word for word, count in last.items() if count >= 3 or word in _FAMILIES}
+
+
 def _plural(token: str) -> str:
-    """Families of error types read as ``errors``."""
-    return token + "s" if token in _FAMILIES else token
+    return token if token.endswith("s") else token + "s"
 
 
 def _dominant_class(inv: Inventory, cluster: Sequence[str]) -> str | None:

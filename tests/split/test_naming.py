@@ -101,3 +101,18 @@ def test_keywords_and_illegal_names_are_refused() -> None:
     assert not is_legal("2fast")
     assert not is_legal("Has-Dash")
     assert is_legal("git_operations")
+
+
+def test_a_family_of_classes_is_named_in_the_plural() -> None:
+    inv = inventory(
+        """
+        class BaseRule: pass
+        class LongLineRule(BaseRule): pass
+        class TodoRule(BaseRule): pass
+        class ParseError(Exception): pass
+        class ReadError(ParseError): pass
+        """
+    )
+    taken = taken_names(inv)
+    assert name_modules(inv, [["BaseRule", "LongLineRule", "TodoRule"]], taken) == ["rules"]
+    assert name_modules(inv, [["ParseError", "ReadError"]], taken) == ["errors"]
