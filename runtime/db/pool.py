@@ -176,7 +176,9 @@ class AdaptiveConnectionPool:
         self._clock = clock
         self._rand = rand
         self.name = name or getattr(connect, "__qualname__", "pool")
-        self._cond = threading.Condition(threading.Lock())
+        # Plain "with self._lock" (C level) everywhere; the Condition over the same lock only to wait.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._wait_hist = LatencyHistogram()
         self._init_state()
         if min_size:
@@ -255,13 +257,20 @@ class AdaptiveConnectionPool:
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         started = self._clock()
-        with self._cond:
+        lock = self._lock
+        with lock:
             self._counts["requests"] += 1
-        retry = False
+            entry = self._fast_take_locked(started)
+        if entry is not None and self._usable(entry):
+            with lock:
+                self._out[id(entry.conn)] = entry
+            self._wait_hist.record(max(self._clock() - started, 0.0))
+            return entry.conn
+        retry = entry is not None
         while True:
             victims: list[_Entry] = []
             try:
-                with self._cond:
+                with self._lock:
                     if os.getpid() != self._pid:
                         self._init_state()  # forked child: forget the parent's sockets, never close them
                     victims = self._maintain_locked()
@@ -272,10 +281,21 @@ class AdaptiveConnectionPool:
             if entry is None or not self._usable(entry):
                 retry = True  # keep our place at the head of the queue
                 continue
-            with self._cond:
+            with self._lock:
                 self._out[id(entry.conn)] = entry
             self._wait_hist.record(max(self._clock() - started, 0.0))
             return entry.conn
+
+    def _fast_take_locked(self, now: float) -> _Entry | None:
+        """The top idle connection when nobody waits and no sizing rule is due, else None."""
+        if not self._idle or self._waiters or self._closed or self._pid != os.getpid():
+            return None
+        if self._shrink_at is not None and now >= self._shrink_at:
+            return None
+        entry = self._idle.pop()
+        if len(self._idle) < self._idle_min:
+            self._idle_min = len(self._idle)
+        return entry
 
     def _take_locked(self, deadline: float, limit: float, *, front: bool = False) -> Any:
         """An idle entry, ``_GROW``, or wait in FIFO order (no barging past earlier callers)."""
@@ -375,7 +395,7 @@ class AdaptiveConnectionPool:
         try:
             conn = self._connect()
         except BaseException as exc:
-            with self._cond:
+            with self._lock:
                 self._size -= 1
                 self._growing = False
                 if isinstance(exc, Exception):
@@ -393,7 +413,7 @@ class AdaptiveConnectionPool:
         expires = float("inf")
         if self.max_lifetime is not None:
             expires = now + self.max_lifetime * (1 - self.lifetime_jitter * self._rand())
-        with self._cond:
+        with self._lock:
             self._seq += 1
             seq = self._seq
             self._growing = False
@@ -418,19 +438,19 @@ class AdaptiveConnectionPool:
         try:
             self._check(entry.conn)
         except Exception:
-            with self._cond:
+            with self._lock:
                 self._counts["health_checks"] += 1
                 self._counts["errors"] += 1
                 self._counts["discarded"] += 1
                 self._suspect_upto = self._seq  # whatever existed when it broke is suspect
             self._forget(entry)
             return False
-        with self._cond:
+        with self._lock:
             self._counts["health_checks"] += 1
         return True
 
     def _forget(self, entry: _Entry) -> None:
-        with self._cond:
+        with self._lock:
             self._size -= 1
             self._counts["closed"] += 1
             self._grant_locked()
@@ -440,7 +460,7 @@ class AdaptiveConnectionPool:
 
     def putconn(self, conn: Any) -> None:
         """Return a connection: rolled back if left in a transaction, closed if broken or expired."""
-        with self._cond:
+        with self._lock:
             entry = self._out.pop(id(conn), None)
             if entry is None or entry.conn is not conn:
                 if entry is not None:
@@ -448,7 +468,7 @@ class AdaptiveConnectionPool:
                 raise ValueError(f"{conn!r} is not checked out from {self!r}")
         keep = not self._closed and self._repair(entry)
         now = self._clock()
-        with self._cond:
+        with self._lock:
             if keep and now < entry.expires and os.getpid() == self._pid and not self._closed:
                 entry.last_used = now
                 self._store_locked(entry)
@@ -476,12 +496,12 @@ class AdaptiveConnectionPool:
             self._count_discard(entry, error=True)
             return False
         if state == "intrans":
-            with self._cond:
+            with self._lock:
                 self._counts["repaired"] += 1
         return True
 
     def _count_discard(self, entry: _Entry, *, error: bool) -> None:
-        with self._cond:
+        with self._lock:
             self._counts["discarded"] += 1
             self._counts["errors"] += error
             self._suspect_upto = self._seq
@@ -498,13 +518,17 @@ class AdaptiveConnectionPool:
 
     # -- sizing -------------------------------------------------------------------------------------
 
-    def _maintain_locked(self) -> list[_Entry]:
-        """Expired idle connections, plus one per idle period elapsed (psycopg_pool's rule)."""
+    def _maintain_locked(self, *, sweep: bool = False) -> list[_Entry]:
+        """One idle connection per idle period elapsed (psycopg_pool's rule), and the expired idle
+        ones when sweeping (``maintain()``, or once per period; checkouts catch the others)."""
         now = self._clock()
+        due = self._shrink_at is not None and now >= self._shrink_at
+        if not (sweep or due):
+            return []
         victims = [entry for entry in self._idle if now >= entry.expires]
         if victims:
             self._idle = [entry for entry in self._idle if now < entry.expires]
-        if self._shrink_at is not None and self.max_idle is not None and now >= self._shrink_at:
+        if due and self._shrink_at is not None and self.max_idle is not None:
             periods = int((now - self._shrink_at) // self.max_idle) + 1
             self._shrink_at += periods * self.max_idle
             count = min(periods, self._idle_min, len(self._idle), self._size - len(victims) - self.min_size)
@@ -523,8 +547,8 @@ class AdaptiveConnectionPool:
 
     def maintain(self) -> None:
         """Apply expiry and the idle rule now, then open connections up to ``min_size``."""
-        with self._cond:
-            victims = self._maintain_locked()
+        with self._lock:
+            victims = self._maintain_locked(sweep=True)
         self._close_entries(victims)
         self.fill()
 
@@ -532,7 +556,7 @@ class AdaptiveConnectionPool:
         """Open connections until ``min_size`` exist; stops at the first failure (backoff applies)."""
         opened = 0
         while True:
-            with self._cond:
+            with self._lock:
                 if self._closed or self._size >= self.min_size or self._growing:
                     return opened
                 if self._clock() < self._next_attempt:
@@ -542,7 +566,7 @@ class AdaptiveConnectionPool:
             entry = self._grow()
             if entry is None:
                 return opened
-            with self._cond:
+            with self._lock:
                 self._store_locked(entry, bottom=True)
             opened += 1
 
@@ -550,7 +574,7 @@ class AdaptiveConnectionPool:
 
     def close(self) -> None:
         """Close idle connections now; checked-out ones are closed when returned."""
-        with self._cond:
+        with self._lock:
             self._closed = True
             victims, self._idle = self._idle, []
             self._size -= len(victims)
@@ -565,7 +589,7 @@ class AdaptiveConnectionPool:
         self.close()
 
     def stats(self) -> ConnectionPoolStats:
-        with self._cond:
+        with self._lock:
             retry_in = None
             if self._failures:
                 retry_in = max(self._next_attempt - self._clock(), 0.0)
