@@ -256,10 +256,10 @@ def main(argv: list[str] | None = None) -> list[str]:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     lines, ok = run(args.orders, args.requests, args.seed)
-    for line in lines:
-        print(line)
     if not ok:
         lines.append("db.kpi: FAILED")
+    for line in lines:
+        print(line)
     return lines
 
 
