@@ -68,9 +68,11 @@ class PoolingCommand(VisitorBasedCodemodCommand):
         facts: ModuleFacts | None = None,
         extra_constructors: Sequence[str] = (),
         runtime_module: str = "codeopt_runtime.pooled",
+        source: str | None = None,
     ) -> None:
         super().__init__(context)
         self.facts = facts
+        self.source = source  # the module's text when the caller has it (regenerating it is slow)
         self.extra = tuple(extra_constructors)
         self.runtime = runtime_module
         self.applied: list[str] = []
@@ -87,7 +89,7 @@ class PoolingCommand(VisitorBasedCodemodCommand):
         facts = self.facts
         if facts is None:
             facts = facts_from_tree(ast.parse(node.code), node.code.splitlines())
-        self._scope = module_scope(node)
+        self._scope = module_scope(self.source if self.source is not None else node)
         self._existing = _poolmap_variables(node)
         self._sites, skips = candidates(facts, self.extra)
         self.skips.extend(skips)
@@ -402,6 +404,7 @@ def pool_file(file: FileInput) -> FileResult:
         facts=file.facts,
         extra_constructors=extra_constructors,
         runtime_module=file.options.runtime_import("pooled"),
+        source=file.source,
     )
     try:
         new = command.transform_module(module)
