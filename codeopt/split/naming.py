@@ -105,9 +105,10 @@ def _candidates(
     ranked = [_NOUNS.get(token, token) for token in ranked]
     scored = {_NOUNS.get(token, token): score for token, score in scored.items()}
     dominant = _dominant_class(inv, cluster)
-    if dominant and ranked and ranked[0] in tokens(dominant):
+    families = _families(inv, cluster)
+    if dominant and ranked and ranked[0] in tokens(dominant) and tokens(dominant)[-1] not in families:
         candidates.append(snake_case(dominant))
-    candidates.extend(_token_names(ranked, scored, _families(inv, cluster)))
+    candidates.extend(_token_names(ranked, scored, families))
     if dominant:
         candidates.append(snake_case(dominant))
     candidates.append(snake_case(cluster[0]).strip("_") or "part")
