@@ -102,11 +102,11 @@ def project_references(project_root: Path, module_name: str, skip: Iterable[Path
     return References(
         project_root=project_root,
         module_name=module_name,
-        importers=tuple(found.importers),
+        importers=tuple(sorted(found.importers, key=lambda ref: (str(ref.path), ref.line))),
         used_names=frozenset(found.used),
         star_importers=tuple(dict.fromkeys(ref.path for ref in found.importers if ref.kind == "star")),
-        patch_targets=tuple(found.patches),
-        module_path_uses=tuple(found.module_paths),
+        patch_targets=tuple(sorted(found.patches, key=lambda patch: (str(patch.path), patch.line))),
+        module_path_uses=tuple(sorted(found.module_paths, key=lambda use: (str(use[0]), use[1]))),
         files_scanned=scanned,
         files_parsed=parsed,
     )
@@ -341,8 +341,14 @@ class _RetargetImports(cst.CSTTransformer):
                 module=cst.parse_expression(module) if module else None,
                 names=groups[home],
             )
-            lines.append(updated_node.with_changes(body=[statement], leading_lines=()))
-        lines[0] = lines[0].with_changes(leading_lines=updated_node.leading_lines)
+            lines.append(
+                updated_node.with_changes(
+                    body=[statement], leading_lines=(), trailing_whitespace=cst.TrailingWhitespace()
+                )
+            )
+        lines[0] = lines[0].with_changes(
+            leading_lines=updated_node.leading_lines, trailing_whitespace=updated_node.trailing_whitespace
+        )
         return cst.FlattenSentinel(lines)
 
 
