@@ -6,7 +6,9 @@ no optional extra (redis, psutil). The names below resolve on first use (PEP 562
 
 Components: ``lazy`` (lazy imports and attributes), ``pool`` (thread and asyncio object pools),
 ``profiling`` (tracemalloc windows, RSS), ``cache`` (in-memory S3-FIFO cache, decorators with
-single-flight, Redis and disk tiers). See docs/runtime/.
+single-flight, Redis and disk tiers), ``db`` (adaptive connection pool, query analyzer, result cache),
+``scaling`` (load balancer, HPA and predictive autoscalers, worker backends), ``alerting`` (metrics
+collector, Alertmanager-style rules and notifications). See docs/runtime/.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ __version__ = "0.1.0"
 
 __getattr__, __dir__, __all__ = _attach(
     __name__,
-    submodules=["cache", "errors", "lazy", "pool", "profiling"],
+    submodules=["alerting", "cache", "db", "errors", "lazy", "pool", "profiling", "scaling"],
     submod_attrs={
         "errors": ["RuntimeLibError", "LazyImportError", "PoolError", "PoolTimeout", "PoolClosed"],
         "lazy": [
