@@ -67,9 +67,15 @@ def _list(ids: list[str], units: Mapping[str, Unit]) -> str:
     rows = []
     for unit_id in ids:
         unit = units.get(unit_id)
-        comment = f"  # {unit.pinned or unit.kind}, {unit.lines} lines" if unit is not None else ""
+        comment = (
+            f"  # {unit.pinned or unit.kind}, line {unit.first_line}, {_size(unit.lines)}" if unit else ""
+        )
         rows.append(f"    {_string(unit_id)},{comment}")
     return "[\n" + "\n".join(rows) + "\n]"
+
+
+def _size(lines: int) -> str:
+    return "1 line" if lines == 1 else f"{lines} lines"
 
 
 def load_layout(text: str, path: Path, inv: Inventory) -> Plan:
