@@ -3,8 +3,10 @@
 Why copy the HPA rather than invent a rule: it is the algorithm operators already reason about, its
 corner cases (missing metrics, pods still starting, flapping) were found in production, and a user can
 check our decisions against ``kubectl describe hpa``. References: the Kubernetes documentation
-"Horizontal Pod Autoscaling" (sections *Algorithm details* and *Configurable scaling behavior*) and
-``pkg/controller/podautoscaler/{horizontal,replica_calculator}.go``.
+"Horizontal Pod Autoscaling" (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/,
+sections *Algorithm details* and *Configurable scaling behavior*) and kubernetes/kubernetes
+``pkg/controller/podautoscaler/{horizontal,replica_calculator}.go``, whose function names the
+docstrings below give.
 
 Per metric (docs, *Algorithm details*)::
 
@@ -164,7 +166,7 @@ def _truncated_percent(total: float, requests: float) -> int:
 
 
 def _ceil(x: float) -> int:
-    return math.ceil(x - _EPS)
+    return math.ceil(x)  # float math, as the controller (Go) does it
 
 
 def _corrected(current: int, ratio: float, new_ratio: float, counted: int, tolerance: float) -> int:

@@ -12,7 +12,8 @@ The rules are AWS EC2 predictive scaling's, for the same reasons:
   real value arrives (a live backtest); the floor applies only while the MAPE of the last
   ``backtest_window`` scored forecasts is at most ``max_mape`` (and at least ``min_backtests`` exist).
 
-Observations are the mean load over fixed steps (``observe(load, at)`` once per ``step`` seconds); the
+Observations are the mean load over fixed steps (``observe(load, at)`` once per ``step`` seconds: the
+season is counted in observations, so a missed step must be filled in, e.g. with the last value); the
 floor is ``ceil(forecast / load_per_replica)``, where ``load_per_replica`` is the load one replica
 carries *at the reactive scaler's target* (capacity x target utilisation), so both scalers aim at the
 same utilisation.
