@@ -150,6 +150,16 @@ class TestBehaviour:
         d = s.decide(10, [cpu(*[0.25] * 10)])
         assert (d.stabilized, d.desired) == (6, 6)  # max(5 @60, 6 @120, 5 now)
 
+    def test_scale_up_window_uses_the_lowest_recommendation(self, clock: FakeClock) -> None:
+        up = ScalingRules(60.0, (ScalingPolicy("percent", 100, 15.0), ScalingPolicy("pods", 4, 15.0)))
+        s = scaler(clock, scale_up=up)
+        assert s.decide(4, [cpu(0.5, 0.5, 0.5, 0.5)]).desired == 4  # t=0: recommendation 4
+        clock.advance(30)
+        d = s.decide(4, [cpu(0.9, 0.9, 0.9, 0.9)])  # wants 8, but 4 is in the 60-s window
+        assert (d.recommendation, d.stabilized, d.desired) == (8, 4, 4)
+        clock.advance(31)  # t=61: only the 8 of t=30 and the 8 now remain
+        assert s.decide(4, [cpu(0.9, 0.9, 0.9, 0.9)]).desired == 8
+
     def test_scale_down_policies(self, clock: FakeClock) -> None:
         rules = ScalingRules(0.0, (ScalingPolicy("pods", 2, 60.0),))
         s = scaler(clock, scale_down=rules)
