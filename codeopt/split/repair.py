@@ -49,8 +49,10 @@ class Partition:
         self.order = {node: position for position, node in enumerate(graph)}
         self.lines = {node: inv.unit(node).lines for node in graph}
         self.home = {unit: key for key, part in enumerate(parts) for unit in part}
-        self.import_deps = _deps(inv, self.order, frozenset({"import-time"}))
         self.design_deps = _deps(inv, self.order, _STATE_KINDS)
+        self.import_deps = _executed_deps(
+            inv, _deps(inv, self.order, frozenset({"import-time"})), self.design_deps
+        )
 
     def members(self, key: int) -> list[str]:
         return sorted((unit for unit, home in self.home.items() if home == key), key=self.order.__getitem__)
@@ -121,6 +123,28 @@ def _deps(inv: Inventory, order: dict[str, int], kinds: frozenset[str]) -> dict[
         if edge.kind in kinds and known and edge.source != edge.target:
             deps.setdefault(edge.source, set()).add(edge.target)
     return deps
+
+
+def _executed_deps(
+    inv: Inventory, direct: dict[str, set[str]], design: dict[str, set[str]]
+) -> dict[str, set[str]]:
+    """Import-time dependencies including what runs while importing: a function used at import time
+    (a decorator, ``X = f()``) is called then, so what it uses -- transitively, through functions --
+    must exist by then too."""
+    closed: dict[str, set[str]] = {}
+    for unit, targets in direct.items():
+        found = set(targets)
+        stack = [target for target in targets if inv.unit(target).kind == "function"]
+        seen = set(stack)
+        while stack:
+            for used in design.get(stack.pop(), ()):
+                if used != unit:
+                    found.add(used)
+                if used not in seen and inv.unit(used).kind == "function":
+                    seen.add(used)
+                    stack.append(used)
+        closed[unit] = found
+    return closed
 
 
 def repair(

@@ -237,3 +237,25 @@ def test_lcom4_components_are_the_split_when_the_module_already_falls_apart() ->
     assert groups == [tuple(f"alpha_{i}" for i in range(5)), tuple(f"beta_{i}" for i in range(5))]
     assert any("LCOM4 = 2" in note for note in plan.notes)
     assert sum(plan.after.cross_edges.values()) == 0
+
+
+def test_what_runs_at_import_time_counts_as_import_time() -> None:
+    inv = inventory(
+        """
+        def helper():
+            return 1
+
+
+        def deco(func):
+            helper()
+            return func
+
+
+        @deco
+        def decorated():
+            return 2
+        """
+    )
+    part = partition(inv, [["deco", "decorated"], ["helper"]])
+    # `decorated` needs `deco` when imported, and `deco` then calls `helper`.
+    assert part.import_deps["decorated"] == {"deco", "helper"}
