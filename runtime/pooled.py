@@ -74,6 +74,11 @@ class _OneShot:
             self._destroy(obj)
 
 
+# Callers never wait by default: code that opened one object per call never waited for one either.
+# Objects beyond ``max_size`` are made on demand and destroyed when returned.
+_NO_LIMIT = 1 << 30
+
+
 class PoolMap:
     """One :class:`ObjectPool` per distinct ``(constructor, arguments)``, chosen at call time.
 
@@ -90,10 +95,12 @@ class PoolMap:
     and goes back on exit after ``reset``. ``identity(args, kwargs)`` adds run-time facts to the key;
     when they change, the previous pool for the same arguments is closed. Keys should be few (module
     constants): each distinct key keeps up to ``max_size`` objects until ``max_idle`` shrinks them.
-    Other keyword options are passed to every ``ObjectPool``.
+    By default callers never wait (``max_overflow`` is unlimited: the code being replaced opened one
+    object per call and never waited either); extra objects are closed when returned. Other keyword
+    options are passed to every ``ObjectPool``.
     """
 
-    __slots__ = ("_destroy", "_identity", "_lock", "_options", "_pools", "_reset", "_validate")
+    __slots__ = ("_destroy", "_identity", "_lock", "_options", "_pid", "_pools", "_reset", "_validate")
 
     def __init__(
         self,
@@ -103,6 +110,7 @@ class PoolMap:
         destroy: Callable[[Any], object] | None = close_if_possible,
         identity: Callable[[tuple[Any, ...], dict[str, Any]], Hashable] | None = None,
         max_size: int = 8,
+        max_overflow: int = _NO_LIMIT,
         timeout: float | None = 30.0,
         max_lifetime: float | None = None,
         max_idle: float | None = 300.0,
@@ -113,11 +121,13 @@ class PoolMap:
         self._identity = identity
         self._options: dict[str, Any] = {
             "max_size": max_size,
+            "max_overflow": max_overflow,
             "timeout": timeout,
             "max_lifetime": max_lifetime,
             "max_idle": max_idle,
         }
         self._lock = _thread.allocate_lock()
+        self._pid = os.getpid()
         # (factory, args, kwargs) -> (identity, pool): the identity of the pool currently serving the key
         self._pools: dict[Hashable, tuple[Hashable, ObjectPool[Any]]] = {}
 
@@ -146,6 +156,9 @@ class PoolMap:
         kwargs: dict[str, Any],
     ) -> tuple[Hashable, ObjectPool[Any]]:
         """Install the pool for ``key`` with identity ``extra``; close the one it supersedes."""
+        if self._pid != os.getpid():  # a forked child: another thread may have held the lock at fork
+            self._lock = _thread.allocate_lock()
+            self._pid = os.getpid()
         with self._lock:
             old = self._pools.get(key)
             if old is not None and old[0] == extra:  # another thread got here first

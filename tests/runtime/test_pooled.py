@@ -237,3 +237,45 @@ def test_close_closes_every_pool(tmp_path: Path) -> None:
     assert pools.pools() == []
     with pytest.raises(sqlite3.ProgrammingError):
         conn.execute("select 1")
+
+
+def test_callers_never_wait_beyond_max_size(tmp_path: Path) -> None:
+    """The replaced code opened one connection per call: more concurrent callers than ``max_size``
+    get extra connections (closed on return) instead of waiting for a PoolTimeout."""
+    db = tmp_path / "a.db"
+    _make_table(db)
+    pools = PoolMap(reset=reset_sqlite3, identity=sqlite3_identity, max_size=2, timeout=0.01)
+    leases = [pools.acquire(sqlite3.connect, str(db), check_same_thread=False) for _ in range(5)]
+    conns = [lease.__enter__() for lease in leases]
+    assert len({id(c) for c in conns}) == 5
+    for lease in leases:
+        lease.__exit__(None, None, None)
+    (pool,) = pools.pools()
+    assert pool.stats().idle == 2
+    assert pool.stats().destroyed == 3
+
+
+def test_fork_child_gets_fresh_connections(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    _make_table(db)
+    pools = _sqlite_pools()
+    with pools.acquire(sqlite3.connect, str(db), check_same_thread=False) as parent:
+        pass
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            with pools.acquire(sqlite3.connect, str(db), check_same_thread=False) as child:
+                child.execute("insert into t values (1)")
+                child.commit()
+                os.write(write, b"same" if child is parent else b"fresh")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 10)
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert answer == b"fresh"
+    with pools.acquire(sqlite3.connect, str(db), check_same_thread=False) as again:
+        assert again is parent
+        assert again.execute("select count(*) from t").fetchone() == (1,)
