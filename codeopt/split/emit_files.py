@@ -175,13 +175,15 @@ class FileEmitter:
             return None
         stmt = statements[0]
         if isinstance(stmt, ast.Import):
-            kept = [alias for alias in stmt.names if (alias.asname or alias.name.split(".")[0]) in used]
-            return "import " + ", ".join(_alias_text(alias) for alias in kept) + "\n"
+            return _trimmed_plain_import(stmt, used)
         if isinstance(stmt, ast.ImportFrom):
-            kept = [alias for alias in stmt.names if (alias.asname or alias.name) in used]
-            level = stmt.level + self.ctx.shift(self.key) if stmt.level else 0
-            return import_line("." * level, stmt.module or "", [(alias.name, alias.asname) for alias in kept])
+            return self._trimmed_from_import(stmt, used)
         return None
+
+    def _trimmed_from_import(self, stmt: ast.ImportFrom, used: set[str]) -> str:
+        kept = [alias for alias in stmt.names if (alias.asname or alias.name) in used]
+        level = stmt.level + self.ctx.shift(self.key) if stmt.level else 0
+        return import_line("." * level, stmt.module or "", [(alias.name, alias.asname) for alias in kept])
 
     def _copied_names(self) -> set[str]:
         names: set[str] = set()
@@ -296,6 +298,11 @@ class FileEmitter:
             keep = [name for name in decl.names if name not in foreign]
             edits.append(global_edit(self.ctx.lines, decl.line, decl.col, decl.end_col, keep))
         return edits
+
+
+def _trimmed_plain_import(stmt: ast.Import, used: set[str]) -> str:
+    kept = [alias for alias in stmt.names if (alias.asname or alias.name.split(".")[0]) in used]
+    return "import " + ", ".join(_alias_text(alias) for alias in kept) + "\n"
 
 
 def _alias_text(alias: ast.alias) -> str:

@@ -201,19 +201,15 @@ class _Scanner:
 
     def resolve(self, name: str, frames: list[_Frame], store: bool) -> _Frame | None:
         """The module frame when ``name`` refers to a module-level name here, else None."""
+        if name not in self.module_names:
+            return None
         innermost = frames[-1]
         if store:
-            if innermost.kind == "module" or name in innermost.globals:
-                return frames[0] if name in self.module_names else None
-            return None
+            return frames[0] if innermost.kind == "module" or name in innermost.globals else None
         for depth, frame in enumerate(reversed(frames)):
-            if frame.kind == "module":
-                return frame if name in self.module_names else None
-            if frame.kind == "class" and depth > 0:
-                continue
-            if name in frame.globals:
-                return frames[0] if name in self.module_names else None
-            if name in frame.locals:
+            if frame.kind == "module" or name in frame.globals:
+                return frames[0]
+            if name in frame.locals and (frame.kind != "class" or depth == 0):
                 return None
         return None
 

@@ -219,19 +219,25 @@ class _FileScan:
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         args = node.args
+        if not args:
+            return
         if name == "getattr" and len(args) >= 2 and self._is_module(args[0]):
             self._add_used(args[1])
-        if name in _PATCH_CALLS and args:
+        elif name in _PATCH_CALLS:
             self._patch_string(node, args[0], "mock.patch")
-        elif name == "object" and isinstance(func, ast.Attribute) and _dotted(func.value).endswith("patch"):
-            if len(args) >= 2 and self._is_module(args[0]):
-                self._patch_object(node, args[1], "patch.object")
-        elif name in _SETATTR_CALLS and isinstance(func, ast.Attribute) and args:
-            style = _SETATTR_CALLS[name]
-            if self._is_module(args[0]) and len(args) >= 2:
-                self._patch_object(node, args[1], style)
-            else:
-                self._patch_string(node, args[0], style)
+        elif isinstance(func, ast.Attribute):
+            self._method_call(node, func, name)
+
+    def _method_call(self, node: ast.Call, func: ast.Attribute, name: str) -> None:
+        """``patch.object(mod, "x")``, ``monkeypatch.setattr(mod, "x", v)`` / ``("pkg.mod.x", v)``."""
+        args = node.args
+        on_module = len(args) >= 2 and self._is_module(args[0])
+        if name == "object" and _dotted(func.value).endswith("patch") and on_module:
+            self._patch_object(node, args[1], "patch.object")
+        elif name in _SETATTR_CALLS and on_module:
+            self._patch_object(node, args[1], _SETATTR_CALLS[name])
+        elif name in _SETATTR_CALLS:
+            self._patch_string(node, args[0], _SETATTR_CALLS[name])
 
     def _add_used(self, node: ast.expr) -> None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
