@@ -193,3 +193,52 @@ class TestTracking:
         lb.add_worker("a", capabilities={"gpu"}, weight=3.0)
         (a,) = lb.stats()
         assert a.completed == 1 and a.capabilities == {"gpu"} and a.weight == 3.0
+
+
+class TestEjection:
+    def _flaky_pair(self, clock: FakeClock) -> TaskLoadBalancer:
+        lb = _balancer(clock, success_alpha=0.2, eject_below=0.5, ejection_time=30.0)
+        lb.add_worker("flaky")
+        lb.add_worker("steady")
+        lb.add_worker("spare")
+        _teach(lb, clock, {"flaky": 0.001, "steady": 0.1, "spare": 0.1})
+        return lb
+
+    def test_a_worker_below_the_success_threshold_is_left_out_then_returns(self, clock: FakeClock) -> None:
+        lb = self._flaky_pair(clock)
+        for _ in range(3):  # 1.0 -> 0.8 -> 0.64 -> 0.512: still in
+            lb.record("flaky", latency=0.001, ok=False)
+        assert not {s.name: s for s in lb.stats()}["flaky"].ejected
+        lb.record("flaky", latency=0.001, ok=False)  # 0.41 < 0.5: out for 30 s
+        flaky = {s.name: s for s in lb.stats()}["flaky"]
+        assert flaky.ejected and flaky.success_rate == 1.0
+        assert "flaky" not in {lb.pick() for _ in range(50)}
+        clock.advance(30.0)
+        assert "flaky" in {lb.pick() for _ in range(50)}  # back, with a clean record
+
+    def test_ejection_time_grows_with_each_ejection(self, clock: FakeClock) -> None:
+        lb = self._flaky_pair(clock)
+        for _ in range(4):
+            lb.record("flaky", latency=0.001, ok=False)
+        clock.advance(30.0)
+        for _ in range(4):
+            lb.record("flaky", latency=0.001, ok=False)
+        clock.advance(59.0)
+        assert {s.name: s for s in lb.stats()}["flaky"].ejected  # second time: 60 s
+        clock.advance(1.0)
+        assert not {s.name: s for s in lb.stats()}["flaky"].ejected
+
+    def test_at_most_max_ejected_and_panic_mode(self, clock: FakeClock) -> None:
+        lb = _balancer(clock, success_alpha=1.0, eject_below=0.5, max_ejected=0.5)
+        lb.add_worker("a", capabilities={"gpu"})
+        lb.add_worker("b")
+        lb.record("a", latency=0.01, ok=False)
+        lb.record("b", latency=0.01, ok=False)
+        assert [s.ejected for s in lb.stats()] == [True, False]  # 1 of 2 at most
+        assert lb.pick({"gpu"}) == "a"  # only an ejected worker can run it: used anyway
+
+    def test_without_eject_below_nobody_is_ejected(self, clock: FakeClock) -> None:
+        lb = _balancer(clock, success_alpha=1.0)
+        lb.add_worker("a")
+        lb.record("a", latency=0.01, ok=False)
+        assert not lb.stats()[0].ejected
