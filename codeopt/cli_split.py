@@ -17,7 +17,7 @@ from codeopt.cli_support import EXIT_CLEAN, EXIT_FINDINGS, fail
 from codeopt.errors import CodeoptError, Refused
 
 if TYPE_CHECKING:
-    from codeopt.commands.split import SplitRequest
+    from codeopt.commands.split import Planner, SplitRequest
 
 
 @click.command("split")
@@ -123,11 +123,11 @@ def _write_plan(request: SplitRequest, plan_file: str) -> None:
     )
 
 
-def _split(request: SplitRequest, do_apply: bool, no_diff: bool) -> None:
+def _split(request: SplitRequest, do_apply: bool, no_diff: bool, planner: Planner | None = None) -> None:
     from codeopt.commands.split import apply_split, propose_split
     from codeopt.commands.split_render import render_nothing, render_outcome, render_proposal
 
-    proposal = propose_split(request)
+    proposal = propose_split(request, planner)
     if proposal.nothing_to_do:
         click.echo(render_nothing(proposal), nl=False)
         sys.exit(EXIT_CLEAN)
@@ -156,7 +156,55 @@ def _refused(exc: Refused) -> None:
 
 @click.command("move")
 @click.argument("names", nargs=-1, required=True)
-@click.option("--to", "target", required=True, help="Dotted path of the destination module.")
-def move_command(names: tuple[str, ...], target: str) -> None:
-    """Move definitions NAMES to another module, keeping the old import path working."""
-    fail(f"codeopt move {' '.join(names)} --to {target}: not available in this build yet")
+@click.option(
+    "--to", "target", required=True, help="The new submodule: pkg.mod.NAME (or NAME) for names in pkg/mod.py."
+)
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path),
+    help="The module the NAMES are in (else NAMES are qualified: pkg.mod.helper).",
+)
+@click.option("--apply", "do_apply", is_flag=True, help="Write the change (default: show it).")
+@click.option("--verify", metavar="CMD", help="With --apply: run CMD before and after; roll back on failure.")
+@click.option("--allow-dirty", is_flag=True, help="Apply even if touched files have uncommitted changes.")
+@click.option("--force", is_flag=True, help="Move even where codeopt would refuse (see the reasons).")
+@click.option("--python", metavar="PATH", help="Interpreter for the import checks [default: the project's].")
+@click.option("--no-diff", is_flag=True, help="Show the layout and metrics only.")
+def move_command(
+    names: tuple[str, ...],
+    target: str,
+    source: Path | None,
+    do_apply: bool,
+    verify: str | None,
+    allow_dirty: bool,
+    force: bool,
+    python: str | None,
+    no_diff: bool,
+) -> None:
+    """Move definitions NAMES into a new submodule, keeping every old import path working.
+
+    `codeopt move pkg.mod.helper pkg.mod.other --to pkg.mod.helpers` turns pkg/mod.py into the package
+    pkg/mod/ with helpers.py holding the two definitions; everything else stays in pkg/mod/__init__.py,
+    which re-exports every name. The same checks, verification and rollback as `codeopt split`.
+    """
+    from codeopt.commands.move import move_planner, parse_move
+    from codeopt.commands.split import SplitRequest
+
+    if verify is not None and not do_apply:
+        fail("--verify needs --apply (the suite is run before and after writing)")
+    try:
+        move = parse_move(names, target, source, Path.cwd())
+        request = SplitRequest(
+            module=move.module_path,
+            cwd=Path.cwd(),
+            verify=verify,
+            allow_dirty=allow_dirty,
+            force=force,
+            python=python,
+        )
+        _split(request, do_apply, no_diff, move_planner(move))
+    except Refused as exc:
+        _refused(exc)
+    except CodeoptError as exc:
+        fail(str(exc))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codeopt.commands.split_location import ModuleLocation, locate_module
-from codeopt.errors import ConfigError, DirtyTree, Refused, VerificationFailed
+from codeopt.errors import ConfigError, DirtyTree, Refused, TransformError, VerificationFailed
 from codeopt.source.reading import read_source
 from codeopt.split.checks import import_check, static_checks
 from codeopt.split.emit import EmitOptions, emit_split
@@ -32,6 +32,7 @@ from codeopt.workspace.vcs import dirty_paths
 from codeopt.workspace.verify import TestRun, compare, run_tests
 
 TestRunner = Callable[[str, Path], TestRun]
+Planner = Callable[[Inventory], Plan]
 
 
 @dataclass(frozen=True)
@@ -127,39 +128,58 @@ def load_inventory(request: SplitRequest) -> tuple[ModuleLocation, Inventory]:
     return location, build_inventory(source.text, location.path, location.module_name)
 
 
-def propose_split(request: SplitRequest) -> Proposal:
-    """Plan, emit and check the split; raises SplitRefused, LayoutError, ParseFailure, VerificationFailed."""
+def propose_split(request: SplitRequest, planner: Planner | None = None) -> Proposal:
+    """Plan, emit and check the split; raises SplitRefused, LayoutError, ParseFailure, VerificationFailed.
+
+    ``planner`` replaces the proposal and ``--layout`` (``codeopt move`` places units itself).
+    """
     clock = _Clock()
     with clock.phase("inventory"):
         location, inventory = load_inventory(request)
     with clock.phase("refusals"):
         refusals = find_refusals(inventory)
     with clock.phase("plan"):
-        plan = _plan(request, inventory)
+        plan = planner(inventory) if planner is not None else _plan(request, inventory)
+    if not plan.submodules:
+        return Proposal(location, inventory, plan, ChangeSet(), (), refusals, plan.notes, tuple(clock.phases))
     # a refusal stops a write; with nothing to write (an earlier split's facade, whose generated
     # forwarding code is itself "refusable") there is nothing to refuse
-    if refusals and plan.submodules and not request.force:
+    if refusals and not request.force:
         raise SplitRefused(location.path, refusals)
-    notes = list(plan.notes)
-    changes = ChangeSet()
-    modules: tuple[str, ...] = ()
-    if plan.submodules:
-        with clock.phase("emit"):
-            emitted = emit_split(inventory, plan, EmitOptions(keep_module_names=request.keep_module_names))
-        files = dict(emitted.files)
-        notes += emitted.notes
-        modules = emitted.modules
-        with clock.phase("static checks"):
-            _static_checks(inventory, plan, files, location)
-        if request.cross_check:
-            with clock.phase("rope cross-check"):
-                notes += _cross_check(location, inventory, plan, files)
-        if request.rewrite_imports:
-            with clock.phase("rewrite importers"):
-                files = {**files, **_rewritten_importers(location, plan)}
-        with clock.phase("change set"):
-            changes = _change_set(location, files)
-    return Proposal(location, inventory, plan, changes, modules, refusals, tuple(notes), tuple(clock.phases))
+    if location.is_package_init:
+        raise TransformError(
+            "splitting a package's __init__.py is not supported: move its definitions to a module "
+            "of the package first, then split that module",
+            location.path,
+        )
+    return _emit_and_check(request, location, inventory, plan, refusals, clock)
+
+
+def _emit_and_check(
+    request: SplitRequest,
+    location: ModuleLocation,
+    inventory: Inventory,
+    plan: Plan,
+    refusals: tuple[Refusal, ...],
+    clock: _Clock,
+) -> Proposal:
+    with clock.phase("emit"):
+        emitted = emit_split(inventory, plan, EmitOptions(keep_module_names=request.keep_module_names))
+    files = dict(emitted.files)
+    notes = [*plan.notes, *emitted.notes]
+    with clock.phase("static checks"):
+        _static_checks(inventory, plan, files, location)
+    if request.cross_check:
+        with clock.phase("rope cross-check"):
+            notes += _cross_check(location, inventory, plan, files)
+    if request.rewrite_imports:
+        with clock.phase("rewrite importers"):
+            files = {**files, **_rewritten_importers(location, plan)}
+    with clock.phase("change set"):
+        changes = _change_set(location, files)
+    return Proposal(
+        location, inventory, plan, changes, emitted.modules, refusals, tuple(notes), tuple(clock.phases)
+    )
 
 
 def _plan(request: SplitRequest, inventory: Inventory) -> Plan:

@@ -16,6 +16,7 @@ from codeopt.split.plan import Plan, Submodule
 from codeopt.split.units import Inventory
 
 _WIDTH = 100
+_LISTED = 12  # kept definitions named in the facade's line
 
 
 def render_proposal(proposal: Proposal) -> str:
@@ -102,7 +103,10 @@ def _facade_summary(proposal: Proposal) -> str:
     if pinned:
         parts.append("keeps the " + ", ".join(pinned))
     if stays:
-        parts.append("and the definitions " + ", ".join(stays))
+        shown = ", ".join(stays[:_LISTED]) + (
+            f" and {len(stays) - _LISTED} more" if len(stays) > _LISTED else ""
+        )
+        parts.append(f"and {len(stays)} definitions: {shown}")
     return "; ".join(parts)
 
 
@@ -120,8 +124,8 @@ def render_metrics(before: SplitMetrics, after: SplitMetrics) -> list[str]:
         ("modules", str(before.modules), str(after.modules)),
         ("largest file (lines)", str(before.largest_lines), str(after.largest_lines)),
         ("LCOM4 (components)", str(before.lcom4), str(after.lcom4)),
-        ("TurboMQ", f"{before.turbo_mq:.2f}", f"{after.turbo_mq:.2f}"),
-        ("modularity Q", f"{before.modularity:.2f}", f"{after.modularity:.2f}"),
+        ("TurboMQ", _fixed(before.turbo_mq), _fixed(after.turbo_mq)),
+        ("modularity Q", _fixed(before.modularity), _fixed(after.modularity)),
     ]
     for kind in sorted(set(before.cross_edges) | set(after.cross_edges)):
         rows.append(
@@ -173,6 +177,10 @@ def render_nothing(proposal: Proposal) -> str:
 
 def describe_plan(plan: Plan) -> str:
     return ", ".join(f"{s.name} ({len(s.units)})" for s in plan.submodules)
+
+
+def _fixed(value: float) -> str:
+    return f"{round(value, 2) + 0.0:.2f}"  # + 0.0: no "-0.00"
 
 
 def _count(text: str) -> int:
