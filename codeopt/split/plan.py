@@ -123,7 +123,7 @@ def _name(
     names = name_modules(inv, clusters, taken)
     if wants_nesting(total, len(clusters), options.nested):
         roles = assign_roles(inv, clusters)
-        if ("core" in roles and len(set(roles)) >= 2) or options.nested:
+        if _nesting_helps(roles) or options.nested:
             packages = {role: pick_name(ALTERNATIVES[role], taken) for role in ROLES if role in roles}
             names = [f"{packages[role]}.{name}" for role, name in zip(roles, names, strict=True)]
             notes.append(
@@ -133,6 +133,11 @@ def _name(
     assignment.update(dict.fromkeys(repaired.common, "_common"))
     assignment.update(dict.fromkeys(repaired.state, "_state"))
     return assignment
+
+
+def _nesting_helps(roles: Sequence[str]) -> bool:
+    """Subpackages pay when there is a core and two roles hold two or more modules each."""
+    return "core" in roles and sum(1 for role in ROLES if roles.count(role) >= 2) >= 2
 
 
 def build_plan(inv: Inventory, assignment: Mapping[str, str], notes: Sequence[str]) -> Plan:
