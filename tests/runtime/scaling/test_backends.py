@@ -112,3 +112,13 @@ def test_ready_lags_until_workers_run() -> None:
     assert pool.current_replicas() == 2
     assert pool.wait_ready(5) and time.monotonic() - start < 5
     pool.close()
+
+
+def test_spawned_processes_run_a_module_level_handler() -> None:
+    pool = LocalWorkerPool(square, kind="process", replicas=1, start_method="spawn", name="spawned")
+    try:
+        assert pool.wait_ready(30)
+        pool.submit(7)
+        assert pool.get_result(timeout=30).value == 49
+    finally:
+        pool.close()
