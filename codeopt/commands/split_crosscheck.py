@@ -100,19 +100,22 @@ def _bound(stmt: ast.stmt) -> Iterator[str]:
     if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         yield stmt.name
     elif isinstance(stmt, ast.Import | ast.ImportFrom):
-        for alias in stmt.names:
-            yield alias.asname or alias.name.split(".")[0]
+        yield from (alias.asname or alias.name.split(".")[0] for alias in stmt.names)
     elif isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        for target in targets:
-            yield from (node.id for node in ast.walk(target) if isinstance(node, ast.Name))
+        yield from (node.id for target in targets for node in ast.walk(target) if isinstance(node, ast.Name))
     elif isinstance(stmt, ast.If | ast.Try):
-        for child in ast.iter_child_nodes(stmt):
-            if isinstance(child, ast.stmt):
-                yield from _bound(child)
-            elif isinstance(child, ast.ExceptHandler):
-                for inner in child.body:
-                    yield from _bound(inner)
+        for inner in _nested_statements(stmt):
+            yield from _bound(inner)
+
+
+def _nested_statements(stmt: ast.If | ast.Try) -> Iterator[ast.stmt]:
+    """The statements of every branch (if/else, try/except/else/finally) at module level."""
+    for child in ast.iter_child_nodes(stmt):
+        if isinstance(child, ast.stmt):
+            yield child
+        elif isinstance(child, ast.ExceptHandler):
+            yield from child.body
 
 
 def _binding_offsets(inventory: Inventory, plan: Plan) -> Iterator[tuple[str, int]]:
