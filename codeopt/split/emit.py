@@ -156,7 +156,8 @@ def _dunder_notes(ctx: EmitContext) -> list[str]:
     notes = []
     for unit in ctx.inv.units:
         key = ctx.home[unit.id]
-        if key not in ctx.submodules:
+        text = "".join(ctx.lines[unit.first_line - 1 : unit.last_line])
+        if key not in ctx.submodules or ("__name__" not in text and "__file__" not in text):
             continue
         used = {
             node.id

@@ -76,6 +76,11 @@ class References:
     def patched_names(self) -> frozenset[str]:
         return frozenset(target.name for target in self.patch_targets)
 
+    @property
+    def suggests_keep_module_names(self) -> bool:
+        """Project code compares ``__module__`` or repr strings with the old path (split with keep_module_names)."""
+        return bool(self.module_path_uses)
+
 
 def project_references(project_root: Path, module_name: str, skip: Iterable[Path] = ()) -> References:
     """Scan every ``.py`` file under ``project_root`` (except ``skip`` and the module itself)."""

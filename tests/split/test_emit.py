@@ -257,3 +257,29 @@ def test_an_empty_plan_is_not_emitted(tmp_path: Path) -> None:
     inv = build_inventory(path.read_text(encoding="utf-8"), path, "pkg.mod")
     with pytest.raises(TransformError, match="nothing to split"):
         emit_package(inv, build_plan(inv, {}, []), EmitOptions())
+
+
+PINNED = """\
+__version__ = "1.2"
+
+
+def version():
+    return "v" + __version__
+"""
+
+
+def test_a_facade_name_used_at_call_time_is_imported_inside_the_function(tmp_path: Path) -> None:
+    """The facade is still executing when submodules load, so a module-level import of it would fail."""
+    result = split(tmp_path, PINNED, {"version": "info"})
+    assert (
+        result.text("pkg/mod/info.py")
+        == 'def version():\n    from . import __version__\n    return "v" + __version__\n'
+    )
+    assert run_python(tmp_path, "import pkg.mod.info as i; print(i.version())") == "v1.2\n"
+
+
+def test_a_facade_name_used_at_import_time_is_refused(tmp_path: Path) -> None:
+    path = write_project(tmp_path, '__version__ = "1"\n\nLABEL = "v" + __version__\n')
+    inv = build_inventory(path.read_text(encoding="utf-8"), path, "pkg.mod")
+    with pytest.raises(TransformError, match="uses __version__ at import time"):
+        emit_package(inv, build_plan(inv, {"LABEL": "labels"}, []))

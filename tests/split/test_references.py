@@ -76,6 +76,7 @@ def test_every_kind_of_reference_is_found(tmp_path: Path) -> None:
         (13, "__module__"),
         (14, "repr string"),
     ]
+    assert refs.suggests_keep_module_names
     assert (refs.files_scanned, refs.files_parsed) == (5, 3)  # the module itself skipped; 3 mention "mod"
 
 
