@@ -78,7 +78,7 @@ class References:
 
     @property
     def suggests_keep_module_names(self) -> bool:
-        """Project code compares ``__module__`` or repr strings with the old path (split with keep_module_names)."""
+        """Project code compares ``__module__`` or reprs with the old path: split with keep_module_names."""
         return bool(self.module_path_uses)
 
 
