@@ -631,6 +631,18 @@ def test_runtime_module_comes_from_the_options() -> None:
     assert result.runtime == ("pooled", "pool")
 
 
+def test_refused_when_the_pool_runtime_cannot_be_imported() -> None:
+    """Helpers vendored into the project (no codeopt-runtime dependency) but none for the pool: the
+    rewritten code would import a package the project does not have."""
+    base = file_input(
+        "import sqlite3\n" + textwrap.dedent(NO_OP["never closed"][0]).replace("commit", "close")
+    )
+    vendored = TransformOptions(runtime=(("lazy", "pkg._codeopt_lazy"),))
+    result = pool_file(FileInput(base.path, base.source, base.module, base.facts, vendored))
+    assert isinstance(result, Skipped)
+    assert "does not depend on codeopt-runtime" in result.skips[0].reason
+
+
 def test_gitkit_fixture_is_reported_not_rewritten() -> None:
     source = FIXTURE.read_text(encoding="utf-8")
     facts = facts_from_tree(ast.parse(source), source.splitlines(), module="gitkit.git_advanced")
