@@ -73,6 +73,8 @@ PURE_CALLS = frozenset(
         "re.escape",
         "str.maketrans",
         "Enum",
+        "lazy_import",  # codeopt's own declarations: a re-run sees the same module as the first run
+        "lazy_from",
     }
 )
 PURE_DECORATORS = frozenset(
