@@ -182,10 +182,12 @@ def simulate(
                 "cpu", c.target_utilization, [usage] * ready, 1.0, len(cluster.ready_at) - ready
             )
             desired = hpa.decide(len(cluster.ready_at), [metric], now=now).desired
-            if predictive is not None:
-                final = predictive.recommend(desired, now)
-                floor_ticks += final > desired
-                desired = min(final, c.max_replicas)
+            if predictive is not None:  # what PredictiveScaler.reconcile does, on the simulated cluster
+                final = min(predictive.recommend(desired, now), c.max_replicas)
+                if final != desired:
+                    floor_ticks += 1
+                    hpa.record_scale(desired, final, now=now)
+                desired = final
             cluster.scale_to(desired, now, c.provisioning_delay)
         bucket.append(load)
         if predictive is not None and len(bucket) == 5:

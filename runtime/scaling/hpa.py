@@ -334,6 +334,11 @@ class ResourceAwareScaler:
             backend.scale_to(decision.desired)
         return decision
 
+    def record_scale(self, previous: int, new: int, *, now: float | None = None) -> None:
+        """Count a change made by someone else (a predictive floor, an operator) in the rate policies."""
+        with self._lock:
+            self._store_event(previous, new, self._clock() if now is None else now)
+
     def _stabilize(self, current: int, wanted: int, now: float) -> int:
         """``stabilizeRecommendationWithBehaviors``: clamp between the windows' min and max."""
         up_cutoff = now - self.scale_up.stabilization_window

@@ -25,10 +25,16 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .errors import ScalingConfigError
 from .forecast import Forecaster, SeasonalNaive, fit_holt_winters
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .backends import Backend
+    from .hpa import Metric, ResourceAwareScaler
 
 __all__ = ["PredictiveScaler", "PredictiveStatus"]
 
@@ -164,3 +170,24 @@ class PredictiveScaler:
         """``max(reactive, floor)``: the forecast can only add replicas, never take them away."""
         floor = self.floor(now)
         return reactive if floor is None else max(reactive, floor)
+
+    def reconcile(
+        self,
+        reactive: ResourceAwareScaler,
+        backend: Backend,
+        metrics: Iterable[Metric],
+        *,
+        now: float,
+    ) -> int:
+        """One control-loop pass: the HPA decides, the floor may raise it, the backend gets the result.
+
+        Replicas the floor adds are recorded with the reactive scaler, so its rate policies count them.
+        """
+        current = backend.current_replicas()
+        decision = reactive.decide(current, metrics, now=now)
+        desired = min(self.recommend(decision.desired, now), reactive.max_replicas)
+        if desired != decision.desired:
+            reactive.record_scale(decision.desired, desired, now=now)
+        if desired != current:
+            backend.scale_to(desired)
+        return desired

@@ -110,3 +110,35 @@ def test_invalid_settings() -> None:
         PredictiveScaler(step=0, season_length=M, load_per_replica=1)
     with pytest.raises(ScalingConfigError):
         PredictiveScaler(step=60, season_length=M, load_per_replica=1, method="arima")  # type: ignore[arg-type]
+
+
+class _Backend:
+    def __init__(self, replicas: int) -> None:
+        self.replicas = replicas
+
+    def current_replicas(self) -> int:
+        return self.replicas
+
+    def ready_replicas(self) -> int:
+        return self.replicas
+
+    def scale_to(self, replicas: int) -> None:
+        self.replicas = replicas
+
+
+def test_reconcile_combines_the_hpa_and_the_floor_on_a_backend() -> None:
+    from codeopt_runtime.scaling import ResourceAwareScaler, ResourceMetric
+
+    p = make()
+    at = feed(p, [square_day(t % M) for t in range(3 * M + 11)])  # floor 5 for the next step
+    calm = ResourceMetric("cpu", 50.0, [0.5, 0.5])  # the HPA alone keeps 2
+    capped = ResourceAwareScaler(min_replicas=1, max_replicas=4)
+    assert p.reconcile(capped, _Backend(2), [calm], now=at) == 4  # floor 5, capped at max_replicas
+    hpa = ResourceAwareScaler(min_replicas=1, max_replicas=20)
+    backend = _Backend(2)
+    assert p.reconcile(hpa, backend, [calm], now=at) == 5
+    assert backend.replicas == 5
+    # the floor's +3 counts in the HPA's rate policies: period start 5 - 3 = 2, so at most
+    # max(2 * 2, 2 + 4) = 6 within 15 s (10 without the record)
+    hot = ResourceMetric("cpu", 50.0, [1.0] * 5)
+    assert hpa.decide(5, [hot], now=at + 1).desired == 6
