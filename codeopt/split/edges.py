@@ -45,6 +45,8 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 class FoundEdges:
     edges: tuple[Edge, ...]
     global_writers: Mapping[str, tuple[str, ...]]
+    # function unit -> units its own body uses when it runs (nested functions and lambdas excluded)
+    executes: Mapping[str, frozenset[str]]
 
 
 @dataclass(eq=False, slots=True)
@@ -55,6 +57,7 @@ class _Scope:
     globals: set[str] = field(default_factory=set)
     nonlocals: set[str] = field(default_factory=set)
     uses: list[tuple[str, str]] = field(default_factory=list)  # (name, kind)
+    runs: bool = True  # executed when the unit is (the module body, a top-level function's own body)
 
 
 def find_edges(
@@ -63,6 +66,7 @@ def find_edges(
     """Edges between ``units`` (``statements[i]``: the ``ast`` statements of body statement ``i``)."""
     owner = _owners(units)
     uses: dict[str, list[tuple[str, str]]] = {}
+    runs: dict[str, list[tuple[str, str]]] = {}
     writes: dict[str, set[str]] = {}
     for unit in units:
         walker = _Walker(deferred_annotations)
@@ -71,6 +75,7 @@ def find_edges(
                 walker.statement(stmt)
         uses[unit.id] = walker.module_uses()
         writes[unit.id] = walker.global_writes
+        runs[unit.id] = walker.module_uses(running_only=True)
     global_writers = _global_writers(units, writes)
     collector = _Collector(
         owner, global_writers, {u.id for u in units if u.kind in ("assignment", "conditional")}
@@ -80,7 +85,14 @@ def find_edges(
             collector.use(unit.id, name, kind)
         for name in writes[unit.id]:
             collector.add(unit.id, name, STATE)
-    return FoundEdges(_ordered(units, collector.collected), global_writers)
+    executes = {
+        unit.id: frozenset(
+            target for name, _ in runs[unit.id] if (target := owner.get(name)) not in (None, unit.id)
+        )
+        for unit in units
+        if unit.kind == "function"
+    }
+    return FoundEdges(_ordered(units, collector.collected), global_writers, executes)
 
 
 class _Collector:
@@ -177,10 +189,13 @@ class _Walker:
     def statement(self, stmt: ast.stmt) -> None:
         self.visit(stmt, self.top, IMPORT_TIME)
 
-    def module_uses(self) -> list[tuple[str, str]]:
-        """(name, kind) for every use that resolves to a module-level name, in walk order."""
+    def module_uses(self, running_only: bool = False) -> list[tuple[str, str]]:
+        """(name, kind) for every use that resolves to a module-level name, in walk order; with
+        ``running_only``, only the uses in code that runs when the unit itself runs."""
         found: list[tuple[str, str]] = []
         for scope in self.scopes:
+            if running_only and not scope.runs:
+                continue
             for name, kind in scope.uses:
                 if _resolves_to_module(scope, name):
                     found.append((name, kind))
@@ -200,7 +215,9 @@ class _Walker:
                 self.visit(node, scope, kind)
 
     def _new_scope(self, kind: str, parent: _Scope) -> _Scope:
-        scope = _Scope(kind, parent)
+        # a function's body runs when the unit does only for the unit's own (top-level) function
+        runs = parent.runs and (kind != "function" or parent is self.top)
+        scope = _Scope(kind, parent, runs=runs)
         self.scopes.append(scope)
         return scope
 

@@ -106,7 +106,7 @@ def _candidates(
     scored = {_NOUNS.get(token, token): score for token, score in scored.items()}
     dominant = _dominant_class(inv, cluster)
     families = _families(inv, cluster)
-    if dominant and ranked and ranked[0] in tokens(dominant) and tokens(dominant)[-1] not in families:
+    if dominant and _class_leads(inv, cluster, dominant, ranked, families):
         candidates.append(snake_case(dominant))
     candidates.extend(_token_names(ranked, scored, families))
     if dominant:
@@ -143,6 +143,21 @@ def _families(inv: Inventory, cluster: Sequence[str]) -> set[str]:
 
 def _plural(token: str) -> str:
     return token if token.endswith("s") else token + "s"
+
+
+def _class_leads(
+    inv: Inventory, cluster: Sequence[str], dominant: str, ranked: list[str], families: set[str]
+) -> bool:
+    """A big class names its module when its words lead or it is half the module -- unless it is
+    one of a family (then the family's plural does)."""
+    words = tokens(dominant)
+    if words and words[-1] in families:
+        return False
+    return not ranked or ranked[0] in words or _share(inv, cluster, dominant) >= 0.5
+
+
+def _share(inv: Inventory, cluster: Sequence[str], unit_id: str) -> float:
+    return inv.unit(unit_id).lines / (sum(inv.unit(unit).lines for unit in cluster) or 1)
 
 
 def _dominant_class(inv: Inventory, cluster: Sequence[str]) -> str | None:

@@ -50,9 +50,7 @@ class Partition:
         self.lines = {node: inv.unit(node).lines for node in graph}
         self.home = {unit: key for key, part in enumerate(parts) for unit in part}
         self.design_deps = _deps(inv, self.order, _STATE_KINDS)
-        self.import_deps = _executed_deps(
-            inv, _deps(inv, self.order, frozenset({"import-time"})), self.design_deps
-        )
+        self.import_deps = _executed_deps(inv, _deps(inv, self.order, frozenset({"import-time"})), self.order)
 
     def members(self, key: int) -> list[str]:
         return sorted((unit for unit, home in self.home.items() if home == key), key=self.order.__getitem__)
@@ -126,19 +124,19 @@ def _deps(inv: Inventory, order: dict[str, int], kinds: frozenset[str]) -> dict[
 
 
 def _executed_deps(
-    inv: Inventory, direct: dict[str, set[str]], design: dict[str, set[str]]
+    inv: Inventory, direct: dict[str, set[str]], placed: dict[str, int]
 ) -> dict[str, set[str]]:
     """Import-time dependencies including what runs while importing: a function used at import time
     (a decorator, ``X = f()``) is called then, so what it uses -- transitively, through functions --
-    must exist by then too."""
+    must exist by then too (what its nested functions use runs later)."""
     closed: dict[str, set[str]] = {}
     for unit, targets in direct.items():
         found = set(targets)
         stack = [target for target in targets if inv.unit(target).kind == "function"]
         seen = set(stack)
         while stack:
-            for used in design.get(stack.pop(), ()):
-                if used != unit:
+            for used in inv.executes.get(stack.pop(), ()):
+                if used != unit and used in placed:
                     found.add(used)
                 if used not in seen and inv.unit(used).kind == "function":
                     seen.add(used)
@@ -237,25 +235,42 @@ def _distance(partition: Partition, a: int, b: int) -> int:
 
 
 def split_large(partition: Partition, min_lines: int, max_lines: int, seed: int, notes: list[str]) -> None:
-    """Cut modules over ``max_lines`` with Louvain at finer resolutions; note the ones that resist."""
+    """Cut modules over ``max_lines``: a definition bigger than half the limit gets a module of its
+    own (no split can cut a class), the rest is cut again with Louvain at finer resolutions."""
     for key in partition.module_keys():
         if partition.size(key) <= max_lines:
             continue
         members = partition.members(key)
-        sub = partition.graph.subgraph(members)
-        for resolution in (1.5, 2.5, 4.0, 8.0):
-            found = nx.community.louvain_communities(sub, weight="weight", resolution=resolution, seed=seed)
-            parts = connected_parts(sub, found, partition.order)
-            if len(parts) > 1 and max(sum(partition.lines[u] for u in part) for part in parts) <= max_lines:
-                break
-        if len(parts) < 2:
-            notes.append(f"{members[0]} and the units tied to it stay together over {max_lines} lines")
-            continue
-        for part in parts[1:]:
-            new = partition.new_key()
-            for unit in part:
-                partition.home[unit] = new
+        giants = [unit for unit in members if partition.lines[unit] > max_lines // 2]
+        for giant in giants[1:] if len(giants) == len(members) else giants:
+            partition.home[giant] = partition.new_key()
+        rest = [unit for unit in members if unit not in giants] if len(giants) < len(members) else []
+        if sum(partition.lines[unit] for unit in rest) > max_lines:
+            _recut(partition, rest, max_lines, seed)
     merge_small(partition, min_lines, max_lines)
+    for key in partition.module_keys():
+        if partition.size(key) > max_lines:
+            biggest = max(
+                partition.members(key), key=lambda unit: (partition.lines[unit], -partition.order[unit])
+            )
+            notes.append(
+                f"{biggest} ({partition.lines[biggest]} lines) and what is tied to it make a module over "
+                f"{max_lines} lines"
+            )
+
+
+def _recut(partition: Partition, members: list[str], max_lines: int, seed: int) -> None:
+    sub = partition.graph.subgraph(members)
+    parts: list[list[str]] = [members]
+    for resolution in (1.5, 2.5, 4.0, 8.0):
+        found = nx.community.louvain_communities(sub, weight="weight", resolution=resolution, seed=seed)
+        parts = connected_parts(sub, found, partition.order)
+        if len(parts) > 1 and max(sum(partition.lines[u] for u in part) for part in parts) <= max_lines:
+            break
+    for part in parts[1:]:
+        new = partition.new_key()
+        for unit in part:
+            partition.home[unit] = new
 
 
 def extract_state(partition: Partition, notes: list[str]) -> None:

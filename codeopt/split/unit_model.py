@@ -61,6 +61,9 @@ class Inventory:
     rebound_globals: frozenset[str]  # rebound after definition: `global x; x = ...`, module reassignment
     # name -> ids of units whose functions rebind it through `global` (the state a `_state` leaf may hold)
     global_writers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # function unit id -> unit ids its own body uses when called (not nested functions/lambdas): what
+    # must exist when it runs at import time (as a decorator, in ``X = f()``)
+    executes: Mapping[str, frozenset[str]] = field(default_factory=dict)
     cst_module: libcst.Module | None = field(default=None, compare=False, repr=False)
 
     def unit(self, unit_id: str) -> Unit:

@@ -75,6 +75,7 @@ def build_inventory(source: str, path: Path, module_name: str) -> Inventory:
         future_imports=future,
         rebound_globals=frozenset(reassigned) | frozenset(found.global_writers),
         global_writers=found.global_writers,
+        executes=found.executes,
         cst_module=module,
     )
 

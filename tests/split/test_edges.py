@@ -187,3 +187,24 @@ def test_edges_are_deterministic_and_carry_names() -> None:
     first, second = inventory(source), inventory(source)
     assert first.edges == second.edges
     assert [(edge.target, edge.names) for edge in first.edges] == [("A", ("A",)), ("B", ("B",))]
+
+
+def test_what_a_function_runs_excludes_its_nested_functions() -> None:
+    inv = inventory(
+        """
+        def now():
+            return 1
+
+        def later():
+            return 2
+
+        def deco(tag):
+            now()
+            def wrap(func):
+                later()
+                return func
+            return wrap
+        """
+    )
+    assert inv.executes["deco"] == frozenset({"now"})
+    assert kinds(inv, "deco", "later") == {"call-time"}
