@@ -9,7 +9,6 @@ checks in fresh interpreters and the user's suite again, rolling back on any fai
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import time
@@ -19,12 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codeopt.commands.split_location import ModuleLocation, locate_module
-from codeopt.errors import ConfigError, DirtyTree, Refused, TransformError, VerificationFailed
+from codeopt.errors import DirtyTree, Refused, TransformError, VerificationFailed
 from codeopt.source.reading import read_source
 from codeopt.split.checks import import_check, static_checks
 from codeopt.split.emit import EmitOptions, emit_split
 from codeopt.split.layout import dump_layout, load_layout
 from codeopt.split.plan import Plan, PlanOptions, propose
+from codeopt.split.references import References, project_references, rewrite_importers
 from codeopt.split.refusals import Refusal, find_refusals
 from codeopt.split.units import Inventory, build_inventory
 from codeopt.workspace.changeset import Applied, ChangeSet
@@ -169,12 +169,15 @@ def _emit_and_check(
     notes = [*plan.notes, *emitted.notes]
     with clock.phase("static checks"):
         _static_checks(inventory, plan, files, location)
+    with clock.phase("project references"):
+        references = project_references(location.project_root, location.module_name, skip=(location.path,))
+    notes += reference_notes(references, request.keep_module_names, location.project_root)
     if request.cross_check:
         with clock.phase("rope cross-check"):
-            notes += _cross_check(location, inventory, plan, files)
+            notes += _cross_check(location, inventory, plan, files, references)
     if request.rewrite_imports:
         with clock.phase("rewrite importers"):
-            files = {**files, **_rewritten_importers(location, plan)}
+            files = {**files, **rewrite_importers(references, plan, inventory)}
     with clock.phase("change set"):
         changes = _change_set(location, files)
     return Proposal(
@@ -205,23 +208,31 @@ def _static_checks(
 
 
 def _cross_check(
-    location: ModuleLocation, inventory: Inventory, plan: Plan, files: dict[Path, str]
+    location: ModuleLocation, inventory: Inventory, plan: Plan, files: dict[Path, str], references: References
 ) -> tuple[str, ...]:
     from codeopt.commands.split_crosscheck import rope_cross_check
 
     facade = files.get(location.package_dir / "__init__.py", "")
     found = rope_cross_check(location.project_root, location.path, inventory, plan, facade)
-    return found.notes()
+    return (*found.notes(), *found.compare(references.used_names, plan, inventory))
 
 
-def _rewritten_importers(location: ModuleLocation, plan: Plan) -> dict[Path, str]:
-    # looked up at run time until codeopt.split.references lands (H2); a missing engine is one line
-    try:
-        references = importlib.import_module("codeopt.split.references")
-    except ImportError:
-        raise ConfigError("--rewrite-imports is not available in this build") from None
-    found = references.project_references(location.project_root, location.module_name)
-    return dict(references.rewrite_importers(found, plan))
+def reference_notes(references: References, keep_module_names: bool, root: Path) -> tuple[str, ...]:
+    """What the rest of the project does with the module, as far as the split is concerned."""
+    files = {ref.path for ref in references.importers}
+    notes = [
+        f"project references: {len(references.importers)} imports of {references.module_name} in "
+        f"{len(files)} files ({len(references.star_importers)} star imports), "
+        f"{len(references.patch_targets)} patches of its names (the facade forwards them)"
+    ]
+    if references.suggests_keep_module_names and not keep_module_names:
+        path, line, what = references.module_path_uses[0]
+        notes.append(
+            f"{len(references.module_path_uses)} place(s) depend on __module__ or reprs naming "
+            f"{references.module_name} (first: {os.path.relpath(path, root)}:{line}: {what}): "
+            "consider --keep-module-names"
+        )
+    return tuple(notes)
 
 
 def _change_set(location: ModuleLocation, files: dict[Path, str]) -> ChangeSet:

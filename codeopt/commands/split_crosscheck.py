@@ -50,6 +50,23 @@ class CrossCheck:
         failed = [f"rope could not check {failure}" for failure in self.failures[:5]]
         return (head, *missing, *failed)
 
+    def compare(self, used_names: frozenset[str], plan: Plan, inventory: Inventory) -> tuple[str, ...]:
+        """Where rope and codeopt's own reference scan disagree about which moved names are used."""
+        moved = {name for unit in inventory.units if plan.home_of(unit.id) for name in unit.names}
+        ours = used_names & moved
+        only_rope = sorted(set(self.used_outside) - ours)
+        only_ours = sorted(ours - set(self.used_outside))
+        if not only_rope and not only_ours:
+            return (f"rope and codeopt agree on the {len(ours)} moved names used elsewhere",)
+        notes = []
+        if only_rope:
+            notes.append(f"only rope finds uses of: {', '.join(only_rope[:10])}")
+        if only_ours:
+            notes.append(
+                f"only codeopt finds uses of: {', '.join(only_ours[:10])} (dynamic or attribute uses)"
+            )
+        return tuple(notes)
+
 
 def rope_cross_check(
     project_root: Path, module_path: Path, inventory: Inventory, plan: Plan, facade_text: str

@@ -227,3 +227,13 @@ def test_rope_cross_check_finds_external_users_and_a_missing_re_export(project: 
 def test_facade_bindings_cover_imports_definitions_and_conditionals() -> None:
     text = "from .a import x, y as z\nimport os.path\nif True:\n    def f(): pass\nelse:\n    W = 1\n"
     assert facade_bindings(text) == {"x", "z", "os", "f", "W"}
+
+
+def test_rewrite_imports_points_importers_at_the_new_home_in_the_same_change(project: Path) -> None:
+    proposal = propose_split(request(project, rewrite_imports=True))
+    assert proposal.changes.text(project / "user.py") == "from pkg.mod.beta import g\n\nprint(g(1))\n"
+    apply_split(proposal, request(project, rewrite_imports=True))
+    done = subprocess.run(
+        [sys.executable, "user.py"], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "5"
