@@ -259,3 +259,18 @@ def test_what_runs_at_import_time_counts_as_import_time() -> None:
     part = partition(inv, [["deco", "decorated"], ["helper"]])
     # `decorated` needs `deco` when imported, and `deco` then calls `helper`.
     assert part.import_deps["decorated"] == {"deco", "helper"}
+
+
+def test_a_definition_over_half_the_limit_gets_a_module_of_its_own() -> None:
+    methods = "\n".join(
+        f"    def m{i}(self):\n" + "        x = 1\n" * 8 + "        return helper_0()\n" for i in range(40)
+    )
+    helpers = "\n\n".join(
+        f"def helper_{i}():\n" + "    y = 2\n" * 20 + f"    return helper_{i + 1}()\n" for i in range(10)
+    )
+    inv = inventory(f"class Giant:\n{methods}\n\n{helpers}\n\n\ndef helper_10():\n    return 0\n")
+    plan = propose(inv, PlanOptions(min_lines=80, max_lines=300))
+    giant = plan.home_of("Giant")
+    assert giant is not None
+    assert [sub.units for sub in plan.submodules if sub.name == giant] == [("Giant",)]
+    assert any("Giant" in note and "over 300 lines" in note for note in plan.notes)
