@@ -32,7 +32,15 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any
 
-__all__ = ["UNPOOLED", "PoolMap", "reset_sqlite3", "rollback", "sqlite3_identity"]
+__all__ = [
+    "UNPOOLED",
+    "PoolMap",
+    "reset_psycopg",
+    "reset_sqlite3",
+    "rollback",
+    "sqlite3_identity",
+    "validate_psycopg",
+]
 
 
 class _Unpooled:
@@ -200,6 +208,33 @@ def reset_sqlite3(conn: Any) -> None:
     conn.rollback()
     if conn.in_transaction:
         raise RuntimeError("sqlite3 connection still in a transaction after rollback")
+
+
+def reset_psycopg(conn: Any) -> None:
+    """psycopg 3: roll back, and drop (by raising) a connection that is not idle afterwards."""
+    conn.rollback()
+    status = conn.info.transaction_status
+    if status != 0:  # psycopg.pq.TransactionStatus.IDLE
+        raise RuntimeError(f"PostgreSQL connection not idle after rollback (status {status})")
+
+
+def validate_psycopg(conn: Any) -> bool:
+    """psycopg 3, on checkout: one empty round trip outside any transaction (psycopg_pool's check).
+
+    A connection the server dropped (restart, idle timeout) fails here and is replaced, so the caller
+    connects as the original code did instead of getting an error the original would not have had.
+    """
+    if conn.closed or conn.broken:
+        return False
+    autocommit = conn.autocommit
+    if not autocommit:
+        conn.autocommit = True
+    try:
+        conn.execute("")
+    finally:
+        if not autocommit:
+            conn.autocommit = False
+    return True
 
 
 _URI_POSITION = 7  # sqlite3.connect(database, timeout, detect_types, isolation_level,

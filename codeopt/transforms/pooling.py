@@ -57,6 +57,8 @@ _NOT_VENDORED = (
     "add the dependency or pass --runtime package"
 )
 
+Skip = tuple[int, str, str]  # (line, site name, reason)
+
 # (statement replacing the site, statements consumed) or the reason the site stays as it is
 Plan = tuple[cst.BaseStatement, int] | str
 
@@ -81,7 +83,7 @@ class PoolingCommand(VisitorBasedCodemodCommand):
         self.extra = tuple(extra_constructors)
         self.runtime = runtime_module
         self.applied: list[str] = []
-        self.skips: list[tuple[int, str, str]] = []  # (line, site name, reason)
+        self.skips: list[Skip] = []  # (line, site name, reason)
         self._scope = ModuleScope()
         self._sites: dict[int, tuple[ResourceCreation, PoolKind]] = {}
         self._functions: list[cst.FunctionDef] = []
@@ -255,9 +257,7 @@ class PoolingCommand(VisitorBasedCodemodCommand):
         names: set[str] = set()
         statements = []
         for name, kind in self._emit.items():
-            options = [f"reset={kind.reset}"] if kind.reset else []
-            options += [f"identity={kind.identity}"] if kind.identity else []
-            statements.append(cst.parse_statement(f"{name} = PoolMap({', '.join(options)})\n"))
+            statements.append(cst.parse_statement(f"{name} = PoolMap({', '.join(kind.options())})\n"))
             names.update(kind.runtime_names())
         for helper in sorted(names):
             AddImportsVisitor.add_needed_import(self.context, self.runtime, helper)
@@ -291,10 +291,10 @@ def _arg(value: cst.BaseExpression, keyword: cst.Name | None) -> cst.Arg:
 
 def candidates(
     facts: ModuleFacts, extra: Sequence[str]
-) -> tuple[dict[int, tuple[ResourceCreation, PoolKind]], list[tuple[int, str, str]]]:
+) -> tuple[dict[int, tuple[ResourceCreation, PoolKind]], list[Skip]]:
     """Sites worth a look at the syntax level (by line), and those the facts alone rule out."""
     sites: dict[int, tuple[ResourceCreation, PoolKind]] = {}
-    skips: list[tuple[int, str, str]] = []
+    skips: list[Skip] = []
     for r in facts.resources:
         kind = kind_for(r.callee, tuple(extra))
         if kind is None or r.in_init or (r.escapes and all(_CACHED.match(e) for e in r.escapes)):
@@ -403,8 +403,7 @@ def pool_file(file: FileInput) -> FileResult:
         early += [(line, f"{r.function}: {r.callee}", _NOT_VENDORED) for line, (r, _) in sites.items()]
         sites = {}
     if not sites:  # nothing left for the syntax-level checks: no need to parse
-        found = tuple(SiteSkip(file.path, line, name, reason) for line, name, reason in sorted(early))
-        return Skipped(file.path, found) if found else Unchanged(file.path)
+        return _result(file, [], early, None)
     try:
         module = file.cst()
     except cst.ParserSyntaxError as exc:
@@ -420,16 +419,15 @@ def pool_file(file: FileInput) -> FileResult:
         new = command.transform_module(module)
     except Exception as exc:  # a bug of ours must not stop the run: report it for this file
         return Failed(file.path, f"pool transform failed: {type(exc).__name__}: {exc}")
-    skips = tuple(SiteSkip(file.path, line, name, reason) for line, name, reason in sorted(command.skips))
-    if not command.applied:
-        return Skipped(file.path, skips) if skips else Unchanged(file.path)
+    return _result(file, command.applied, command.skips, new.code)
+
+
+def _result(file: FileInput, applied: list[str], skips: list[Skip], after: str | None) -> FileResult:
+    found = tuple(SiteSkip(file.path, line, name, reason) for line, name, reason in sorted(skips))
+    if not applied or after is None:
+        return Skipped(file.path, found) if found else Unchanged(file.path)
     return Changed(
-        file.path,
-        file.source,
-        new.code,
-        applied=tuple(command.applied),
-        skips=skips,
-        runtime=("pooled", "pool"),
+        file.path, file.source, after, applied=tuple(applied), skips=found, runtime=("pooled", "pool")
     )
 
 

@@ -27,10 +27,18 @@ _MEMORY_DATABASES = ("", ":memory:")
 
 def fact_blockers(r: ResourceCreation, kind: PoolKind) -> str:
     """What the facts walk already knows makes pooling unsafe ("" when nothing does)."""
+    return _lifetime_blocker(r) or _escape_blocker(r) or _close_blocker(r, kind)
+
+
+def _lifetime_blocker(r: ResourceCreation) -> str:
     if r.is_async:
         return "the function is async: it needs an AsyncObjectPool, which is not applied automatically"
     if r.in_generator:
         return "the function is a generator: the object would stay checked out across `yield`s"
+    return ""
+
+
+def _escape_blocker(r: ResourceCreation) -> str:
     if r.returned:
         return "it is returned to the caller, who owns it"
     if r.returned_derived:
@@ -39,11 +47,17 @@ def fact_blockers(r: ResourceCreation, kind: PoolKind) -> str:
         return f"it is {r.escapes[0]}"
     if r.passed_to:
         return f"it is passed to `{r.passed_to[0]}`, which may keep it"
-    if not (r.closed or r.via_closing or (r.via_with and kind.with_closes)):
-        if r.via_with:
-            return f"`with` on a {kind.label} ends a transaction but does not close it"
-        return "it is never closed in the function (it lives until garbage collection)"
     return ""
+
+
+def _close_blocker(r: ResourceCreation, kind: PoolKind) -> str:
+    if r.via_with and not r.via_closing and kind.with_commits:
+        return f"leaving `with` on a {kind.label} commits: the pooled code must call `commit()` itself"
+    if r.closed or r.via_closing or (r.via_with and kind.with_closes):
+        return ""
+    if r.via_with:
+        return f"`with` on a {kind.label} ends a transaction but does not close it"
+    return "it is never closed in the function (it lives until garbage collection)"
 
 
 def argument_blockers(call: cst.Call, kind: PoolKind, scope: ModuleScope, local_names: set[str]) -> str:
@@ -252,5 +266,6 @@ def sql_blocker(sql: cst.BaseExpression, kind: PoolKind, scope: ModuleScope) -> 
     if kind.state_sql is not None:
         found = kind.state_sql.search(value)
         if found:
-            return f"its SQL uses `{found.group(0).upper()}`, which changes the connection for later users"
+            word = next(group for group in found.groups() if group).upper()
+            return f"its SQL uses `{word}`, which changes the connection for later users"
     return ""

@@ -21,7 +21,9 @@ _DB_READS = frozenset({"in_transaction", "total_changes", "isolation_level", "ro
 # SQL that leaves state on the connection itself, which a rollback does not undo.
 _SQLITE_STATE_SQL = re.compile(r"\b(PRAGMA|ATTACH|DETACH|TEMP|TEMPORARY)\b", re.IGNORECASE)
 _PG_STATE_SQL = re.compile(
-    r"\b(SET|RESET|LISTEN|UNLISTEN|PREPARE|DEALLOCATE|DECLARE|TEMP|TEMPORARY|DISCARD|LOCK)\b", re.IGNORECASE
+    r"(?:^|;)\s*(SET|RESET|LISTEN|UNLISTEN|PREPARE|DEALLOCATE|DECLARE|DISCARD)\b"
+    r"|\b(TEMP|TEMPORARY|set_config|pg_advisory_lock\w*|pg_try_advisory_lock\w*|dblink\w*)\b",
+    re.IGNORECASE,
 )
 
 
@@ -32,16 +34,23 @@ class PoolKind:
     label: str
     pools_name: str  # module-level PoolMap variable the rewrite emits
     reset: str = ""  # codeopt_runtime.pooled helper run on return
+    validate: str = ""  # codeopt_runtime.pooled helper run on checkout
     identity: str = ""  # codeopt_runtime.pooled helper adding run-time facts to the pool key
     thread_kwarg: str = ""  # keyword making the object usable from any thread ("check_same_thread")
     with_closes: bool = True  # ``with X(...) as x`` closes x (False: it ends a transaction only)
+    with_commits: bool = False  # leaving ``with X(...) as x`` commits (psycopg 3)
     automatic: bool = False  # the rewrite is applied (otherwise reported with suggested code)
     methods: frozenset[str] = frozenset()  # calls allowed on the object inside the function
     reads: frozenset[str] = frozenset()  # attributes that may be read (never set)
     state_sql: re.Pattern[str] | None = None  # SQL that changes the connection for later users
 
     def runtime_names(self) -> tuple[str, ...]:
-        return tuple(n for n in ("PoolMap", self.reset, self.identity) if n)
+        return tuple(n for n in ("PoolMap", self.reset, self.validate, self.identity) if n)
+
+    def options(self) -> list[str]:
+        """``PoolMap(...)`` keyword arguments."""
+        pairs = (("reset", self.reset), ("validate", self.validate), ("identity", self.identity))
+        return [f"{key}={value}" for key, value in pairs if value]
 
 
 SQLITE3 = PoolKind(
@@ -59,8 +68,12 @@ SQLITE3 = PoolKind(
 _PSYCOPG = PoolKind(
     "PostgreSQL connection",
     "_psycopg_pools",
-    reset="rollback",
-    methods=_DB_METHODS - {"executescript", "iterdump"},
+    reset="reset_psycopg",
+    validate="validate_psycopg",
+    with_commits=True,
+    automatic=True,
+    methods=frozenset({"execute", "cursor", "commit", "rollback"}),
+    reads=frozenset({"closed", "broken"}),
     state_sql=_PG_STATE_SQL,
 )
 
@@ -88,7 +101,7 @@ KINDS: dict[str, PoolKind] = {
 
 # Why a known kind is not rewritten automatically (shown with the suggested code).
 NOT_AUTOMATIC = {
-    "PostgreSQL connection": "session state (SET, prepared statements, autocommit) survives a rollback",
+    "PostgreSQL connection": "session state (SET, autocommit) survives a rollback (psycopg2)",
     "MySQL connection": "session state (SET, autocommit) is not reset by a rollback",
     "Redis client": "the client is already a connection pool: reuse one client (module level) instead",
     "HTTP session": "cookies, auth and headers would carry over between callers",

@@ -26,9 +26,10 @@ class ModuleScope:
     constants: dict[str, object] = field(default_factory=dict)
     literal_constants: frozenset[str] = frozenset()
     bound: frozenset[str] = frozenset()  # every name bound at module level
+    imported: frozenset[str] = frozenset()  # bound once, by an import (``from psycopg.rows import dict_row``)
 
     def is_constant(self, name: str) -> bool:
-        return name in self.constants
+        return name in self.constants or name in self.imported
 
 
 def module_scope(module: cst.Module | str) -> ModuleScope:
@@ -36,24 +37,33 @@ def module_scope(module: cst.Module | str) -> ModuleScope:
     tree = ast.parse(module.code if isinstance(module, cst.Module) else module)
     bound: Counter[str] = Counter()
     values: dict[str, ast.expr | None] = {}
+    by_import: set[str] = set()
     for stmt in _module_level_statements(tree.body):
         for name, value in _bindings(stmt):
             bound[name] += 1
             values[name] = value
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                by_import.add(name)
     declared_global = {
         name for node in ast.walk(tree) if isinstance(node, ast.Global | ast.Nonlocal) for name in node.names
     }
+    once = {name for name, count in bound.items() if count == 1 and name not in declared_global}
+    constants, literals = _constants({name: values[name] for name in once})
+    return ModuleScope(constants, literals, frozenset(bound), frozenset(once & by_import))
+
+
+def _constants(values: dict[str, ast.expr | None]) -> tuple[dict[str, object], frozenset[str]]:
+    """(name -> literal value or None, names whose value is a literal) of plain assignments."""
     constants: dict[str, object] = {}
     literals = set()
-    for name, count in bound.items():
-        value = values[name]
-        if count != 1 or name in declared_global or value is None:
+    for name, value in values.items():
+        if value is None:
             continue
         literal = literal_of(value)
         constants[name] = literal
         if literal is not None or _is_none(value):
             literals.add(name)
-    return ModuleScope(constants, frozenset(literals), frozenset(bound))
+    return constants, frozenset(literals)
 
 
 def _module_level_statements(body: list[ast.stmt]) -> list[ast.stmt]:

@@ -33,9 +33,7 @@ def _pooled(r: ResourceCreation, kind: PoolKind, text: str, variable: str) -> st
     arguments = rest[:-1].strip()
     if kind.thread_kwarg and kind.thread_kwarg not in arguments:
         arguments = f"{arguments}, {kind.thread_kwarg}=False" if arguments else f"{kind.thread_kwarg}=False"
-    options = [f"reset={kind.reset}"] if kind.reset else []
-    options += [f"identity={kind.identity}"] if kind.identity else []
-    pools = f"{kind.pools_name} = PoolMap({', '.join(options)})"
+    pools = f"{kind.pools_name} = PoolMap({', '.join(kind.options())})"
     acquire = f"{kind.pools_name}.acquire({factory}{', ' + arguments if arguments else ''})"
     transaction = f", {variable}" if r.via_with and not kind.with_closes else ""
     return (

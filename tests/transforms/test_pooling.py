@@ -162,6 +162,40 @@ class TestRewrites(CodemodTest):
         """
         self.assertCodemod(before, after)
 
+    def test_psycopg_with_an_update_and_an_imported_row_factory(self) -> None:
+        before = """
+            import psycopg
+            from psycopg.rows import dict_row
+
+            DSN = "dbname=app"
+
+
+            def rename(old, new):
+                conn = psycopg.connect(DSN, row_factory=dict_row)
+                try:
+                    conn.execute("UPDATE users SET name = %s WHERE name = %s", (new, old))
+                    conn.commit()
+                finally:
+                    conn.close()
+        """
+        after = """
+            import psycopg
+            from psycopg.rows import dict_row
+            from codeopt_runtime.pooled import PoolMap, reset_psycopg, validate_psycopg
+
+            DSN = "dbname=app"
+
+
+            _psycopg_pools = PoolMap(reset=reset_psycopg, validate=validate_psycopg)
+
+
+            def rename(old, new):
+                with _psycopg_pools.acquire(psycopg.connect, DSN, row_factory=dict_row) as conn:
+                    conn.execute("UPDATE users SET name = %s WHERE name = %s", (new, old))
+                    conn.commit()
+        """
+        self.assertCodemod(before, after)
+
     def test_methods_and_an_existing_pool_map_are_reused(self) -> None:
         before = f"""
             import sqlite3
@@ -519,14 +553,66 @@ NO_OP = {
         """,
         "already a connection pool",
     ),
-    "postgres session state": (
+    "postgres SET": (
         """
         import psycopg
 
         def f():
             conn = psycopg.connect("dbname=app")
             try:
+                conn.execute("SET search_path TO app")
                 return conn.execute("select 1").fetchone()
+            finally:
+                conn.close()
+        """,
+        "its SQL uses `SET`",
+    ),
+    "postgres advisory lock": (
+        """
+        import psycopg
+
+        def f():
+            conn = psycopg.connect("dbname=app")
+            try:
+                conn.execute("select pg_advisory_lock(1)")
+            finally:
+                conn.close()
+        """,
+        "`PG_ADVISORY_LOCK`",
+    ),
+    "postgres autocommit set": (
+        """
+        import psycopg
+
+        def f():
+            conn = psycopg.connect("dbname=app")
+            try:
+                conn.autocommit = True
+                conn.execute("vacuum")
+            finally:
+                conn.close()
+        """,
+        "sets `conn.autocommit`",
+    ),
+    "psycopg with commits on exit": (
+        """
+        import psycopg
+
+        def f():
+            with psycopg.connect("dbname=app") as conn:
+                conn.execute("insert into t values (1)")
+        """,
+        "commits: the pooled code must call `commit()` itself",
+    ),
+    "psycopg2 session state": (
+        """
+        import psycopg2
+
+        def f():
+            conn = psycopg2.connect("dbname=app")
+            try:
+                cur = conn.cursor()
+                cur.execute("select 1")
             finally:
                 conn.close()
         """,
