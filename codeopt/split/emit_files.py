@@ -76,14 +76,16 @@ def join_pieces(ctx: EmitContext, pieces: Sequence[_Piece]) -> str:
 
 
 def _gap(ctx: EmitContext, before: _Piece, after: _Piece) -> str:
-    if before.unit is not None and after.unit is not None:
-        index = ctx.inv.units.index(before.unit)
-        if index + 1 < len(ctx.inv.units) and ctx.inv.units[index + 1] is after.unit:
-            between = ctx.lines[before.unit.last_line : after.unit.first_line - 1]
-            if all(not line.strip() for line in between):
-                return "".join(between)
-            return "\n\n"
-    if before.unit is None and after.unit is None:
+    first, second = before.unit, after.unit
+    if first is not None and second is not None:
+        between = ctx.lines[first.last_line : second.first_line - 1]
+        blank = [not line.strip() for line in between]
+        if ctx.position[second.id] == ctx.position[first.id] + 1 and all(blank):
+            return "".join(between)
+        if first.kind == second.kind == "import" and first.first_line < second.first_line:
+            return "\n" if any(blank) else ""  # same import group in the original: no blank line
+        return "\n\n"
+    if first is None and second is None:
         return ""
     if _is_importish(before) and _is_importish(after):
         return "\n"
@@ -143,14 +145,14 @@ class FileEmitter:
     # imports ---------------------------------------------------------------------------------------
 
     def import_block(self) -> str:
-        copied = [self.copied_import(unit_id) for unit_id in self._import_order()]
+        copied = [_Piece(self.copied_import(uid), self.ctx.inv.unit(uid)) for uid in self._import_order()]
         typing_needed = bool(self._type_checking_names()) and "TYPE_CHECKING" not in self._copied_names()
         if typing_needed:
-            copied.append("from typing import TYPE_CHECKING\n")
+            copied.append(_Piece("from typing import TYPE_CHECKING\n", None))
         siblings = [
             self.link_imports(self.links[target]) for target in sorted(self.links, key=self.ctx.files.index)
         ]
-        block = "".join(copied)
+        block = join_pieces(self.ctx, copied)
         sibling_text = "".join(siblings)
         if sibling_text:
             block += ("\n" if block else "") + sibling_text
@@ -193,20 +195,21 @@ class FileEmitter:
         return names
 
     def link_imports(self, link: Link) -> str:
-        dots = self.ctx.dots(self.key)
         text = ""
         if link.mode == FROM_IMPORT:
             names = sorted({*link.names, *link.annotation_only})
-            text += import_line(dots, link.target, [(name, None) for name in names])
+            text += import_line(
+                "", self.ctx.relative(self.key, link.target), [(name, None) for name in names]
+            )
         if link.target in self.aliases and link.mode != LOCAL_IMPORT:
             text += self._module_import(link.target)
         return text
 
     def _module_import(self, target: str, indent: str = "") -> str:
-        parent, _, last = target.rpartition(".")
+        parent, last = self.ctx.relative_parent(self.key, target)
         alias = self.aliases[target]
         suffix = f" as {alias}" if alias != last else ""
-        return f"{indent}from {self.ctx.dots(self.key)}{parent} import {last}{suffix}\n"
+        return f"{indent}from {parent} import {last}{suffix}\n"
 
     def _type_checking_names(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
@@ -221,12 +224,11 @@ class FileEmitter:
         names = self._type_checking_names()
         if not names:
             return ""
-        dots = self.ctx.dots(self.key)
         lines = "".join(
             "    "
-            + import_line(dots, target, [(name, None) for name in names[target]]).replace(
-                "\n    ", "\n        "
-            )
+            + import_line(
+                "", self.ctx.relative(self.key, target), [(name, None) for name in names[target]]
+            ).replace("\n    ", "\n        ")
             for target in sorted(names, key=self.ctx.files.index)
         )
         return "if TYPE_CHECKING:\n" + lines.replace("\n)", "\n    )")
@@ -269,7 +271,7 @@ class FileEmitter:
         if link.mode == MODULE_IMPORT:
             edits.append(self._attribute_edit(ref, self.aliases[target]))
         elif link.mode == LOCAL_IMPORT:
-            self._insert(inserts, ref, f"from {self.ctx.dots(self.key)}{target} import {ref.name}")
+            self._insert(inserts, ref, f"from {self.ctx.relative(self.key, target)} import {ref.name}")
 
     def _insert(self, inserts: dict[tuple[int, str], set[str]], ref: Ref, text: str) -> None:
         site = ref.site

@@ -56,6 +56,11 @@ class EmitContext:
         return homes
 
     @cached_property
+    def position(self) -> dict[str, int]:
+        """unit id -> its index in source order."""
+        return {unit.id: index for index, unit in enumerate(self.inv.units)}
+
+    @cached_property
     def submodules(self) -> tuple[str, ...]:
         return tuple(sub.name for sub in self.plan.submodules)
 
@@ -140,6 +145,24 @@ class EmitContext:
     def dots(self, key: str) -> str:
         """Relative-import dots from file ``key`` up to the new package (the facade)."""
         return "." * self.shift(key)
+
+    def relative(self, key: str, target: str) -> str:
+        """``from <this> import name`` for submodule ``target`` seen from file ``key``: fewest dots."""
+        dots, path = self._relative_parts(key, target.split("."))
+        return dots + ".".join(path)
+
+    def relative_parent(self, key: str, target: str) -> tuple[str, str]:
+        """``from <first> import <second>`` binding the module object of ``target`` in file ``key``."""
+        parts = target.split(".")
+        dots, path = self._relative_parts(key, parts)
+        return dots + ".".join(path[:-1]), path[-1]
+
+    def _relative_parts(self, key: str, target: list[str]) -> tuple[str, list[str]]:
+        package = self.package_parts(key)
+        common = 0
+        while common < min(len(package), len(target) - 1) and package[common] == target[common]:
+            common += 1
+        return "." * (1 + len(package) - common), target[common:]
 
     @cached_property
     def package_dir(self) -> Path:
