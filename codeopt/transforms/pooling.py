@@ -212,7 +212,10 @@ class PoolingCommand(VisitorBasedCodemodCommand):
         held: Sequence[cst.CSTNode],
     ) -> str:
         function = self._functions[-1]
-        return argument_blockers(call, kind, self._scope, function_locals(function)) or use_blockers(
+        local_names = function_locals(function)
+        if kind.pools_name in local_names:
+            return f"the function has a local `{kind.pools_name}`, which would hide the module's pool"
+        return argument_blockers(call, kind, self._scope, local_names) or use_blockers(
             inside, function, held, r.binding, kind, self._scope
         )
 

@@ -11,7 +11,15 @@ from unittest import mock
 
 import pytest
 
-from codeopt_runtime.pooled import UNPOOLED, PoolMap, reset_sqlite3, rollback, sqlite3_identity
+from codeopt_runtime.pooled import (
+    UNPOOLED,
+    PoolMap,
+    reset_psycopg,
+    reset_sqlite3,
+    rollback,
+    sqlite3_identity,
+    validate_psycopg,
+)
 
 
 def _sqlite_pools() -> PoolMap:
@@ -279,3 +287,38 @@ def test_fork_child_gets_fresh_connections(tmp_path: Path) -> None:
     with pools.acquire(sqlite3.connect, str(db), check_same_thread=False) as again:
         assert again is parent
         assert again.execute("select count(*) from t").fetchone() == (1,)
+
+
+class FakePg:
+    """The psycopg 3 surface the helpers use (the real thing is exercised against a server in
+    tests/transforms/test_pooling_postgres.py)."""
+
+    def __init__(self, status: int = 0, closed: bool = False, broken: bool = False) -> None:
+        self.info = mock.Mock(transaction_status=status)
+        self.closed = closed
+        self.broken = broken
+        self.autocommit = False
+        self.log: list[tuple[str, bool]] = []
+
+    def rollback(self) -> None:
+        self.log.append(("rollback", self.autocommit))
+
+    def execute(self, query: str) -> None:
+        self.log.append((f"execute {query!r}", self.autocommit))
+
+
+def test_reset_psycopg_rolls_back_and_refuses_a_busy_connection() -> None:
+    idle = FakePg()
+    reset_psycopg(idle)
+    assert idle.log == [("rollback", False)]
+    with pytest.raises(RuntimeError, match="not idle"):
+        reset_psycopg(FakePg(status=3))  # INERROR
+
+
+def test_validate_psycopg_round_trips_outside_a_transaction() -> None:
+    conn = FakePg()
+    assert validate_psycopg(conn)
+    assert conn.log == [("execute ''", True)]  # in autocommit: no transaction is opened
+    assert conn.autocommit is False  # restored
+    assert not validate_psycopg(FakePg(closed=True))
+    assert not validate_psycopg(FakePg(broken=True))

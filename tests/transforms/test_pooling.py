@@ -530,6 +530,17 @@ NO_OP = {
         """,
         "used outside the code that holds it",
     ),
+    "local hides the pool": (
+        """
+        def f(_sqlite3_pools=None):
+            conn = sqlite3.connect("a.db")
+            try:
+                conn.execute("select 1")
+            finally:
+                conn.close()
+        """,
+        "would hide the module's pool",
+    ),
     "HTTP session state": (
         """
         import requests
