@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from codeopt.split.cluster import communities, lcom4_parts, unit_graph
@@ -52,10 +53,11 @@ class Plan:
 
     def home_of(self, unit_id: str) -> str | None:
         """The submodule a unit goes to; None when it stays in the facade (or is an import)."""
-        for submodule in self.submodules:
-            if unit_id in submodule.units:
-                return submodule.name
-        return None
+        return self._homes.get(unit_id)
+
+    @cached_property
+    def _homes(self) -> dict[str, str]:
+        return {unit: submodule.name for submodule in self.submodules for unit in submodule.units}
 
 
 def propose(inv: Inventory, options: PlanOptions = PlanOptions()) -> Plan:
