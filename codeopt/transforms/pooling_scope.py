@@ -131,7 +131,7 @@ def literal_of(value: ast.expr) -> object:
 def cst_literal(node: cst.BaseExpression) -> tuple[bool, object]:
     """(is a literal, its value) for a LibCST expression."""
     code = cst.Module(body=[]).code_for_node(node)
-    try:
-        return True, ast.literal_eval(code.strip())
+    try:  # parenthesised: implicitly concatenated strings may span lines
+        return True, ast.literal_eval(f"(\n{code}\n)")
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return False, None

@@ -642,6 +642,30 @@ def test_no_op_table(case: str) -> None:
     assert reason in result.skips[0].reason
 
 
+def test_multi_line_sql_is_read_statically() -> None:
+    source = """
+        import psycopg
+
+        DSN = "dbname=app"
+
+
+        def record(key, value):
+            conn = psycopg.connect(DSN)
+            try:
+                conn.execute(
+                    "INSERT INTO kv (key, value) VALUES (%s, %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    (key, value),
+                )
+                conn.commit()
+            finally:
+                conn.close()
+    """
+    result = pool_file(file_input(source))
+    assert isinstance(result, Changed), result
+    assert result.applied == ("pool psycopg.connect in record (line 8)",)
+
+
 def test_skips_carry_the_suggested_code() -> None:
     body, _ = NO_OP["parameter argument"]
     result = pool_file(file_input("import sqlite3\n" + textwrap.dedent(body)))
