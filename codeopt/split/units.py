@@ -99,6 +99,8 @@ def _ast_by_body_statement(module: libcst.Module, tree: ast.Module) -> list[list
 def _spans_from_lines(module: libcst.Module, statements: list[list[ast.stmt]], source: str) -> list[_Span]:
     """Spans from the ``ast`` line numbers: a statement starts its ``leading_lines`` before its first
     code line (its first decorator) and ends where the next one starts; no code generation needed."""
+    if not module.body:
+        return []
     starts = []
     for node, group in zip(module.body, statements, strict=True):
         first = group[0]

@@ -171,3 +171,23 @@ def test_same_input_same_inventory() -> None:
 def test_bad_source_raises_parse_failure_naming_the_file() -> None:
     with pytest.raises(ParseFailure, match=r"pkg/mod\.py"):
         inventory("def broken(:\n")
+
+
+@pytest.mark.parametrize("source", ["", "# only a comment\n", "x = 1", "a = 1; b = 2\n"])
+def test_degenerate_modules(source: str) -> None:
+    inv = build_inventory(source, Path("m.py"), "m")
+    assert all(unit.first_line <= unit.last_line for unit in inv.units)
+    assert len({unit.id for unit in inv.units}) == len(inv.units)
+
+
+def test_newer_syntax_is_read_through_the_lowered_tree() -> None:
+    inv = inventory(
+        """
+        type Alias = list[int]
+
+
+        def first[T](xs: list[T]) -> T:
+            return xs[0]
+        """
+    )
+    assert [unit.id for unit in inv.units] == ["Alias", "first"]
