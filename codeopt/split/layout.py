@@ -8,6 +8,7 @@ stay in the old module. Reading validates everything a user can get wrong and ra
 
 from __future__ import annotations
 
+import builtins
 import json
 import keyword
 import sys
@@ -164,6 +165,8 @@ def check_module_name(name: str, all_names: list[str], inv: Inventory, path: Pat
     module_names = {bound for unit in inv.units for bound in unit.names}
     if head in module_names:
         raise LayoutError(f"submodule name {name!r}: {head!r} is a name defined in the module", path)
+    if hasattr(builtins, head):
+        raise LayoutError(f"submodule name {name!r}: {head!r} would shadow the builtin in the package", path)
     if head in sibling_names(inv.path) - {inv.path.stem}:
         raise LayoutError(f"submodule name {name!r}: {head!r} already exists next to the module", path)
     for other in all_names:

@@ -7,12 +7,13 @@ against the other new modules TF-IDF style: ``create_branch``, ``delete_branch``
 of a module names it outright (``class BranchManager`` -> ``branch_manager``).
 
 A name must be a legal identifier and must not collide with a module-level name of the split module
-(the package attribute would shadow it), a sibling file or package, a stdlib module, a keyword, or
-another new module.
+(the package attribute would shadow it), a builtin (importing ``pkg/map.py`` binds ``map`` in the
+facade's namespace), a sibling file or package, a stdlib module, a keyword, or another new module.
 """
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import keyword
 import math
@@ -40,6 +41,7 @@ def taken_names(inv: Inventory) -> set[str]:
     """Names a new submodule of ``inv``'s module may not take."""
     taken = {name for unit in inv.units for name in unit.names}
     taken.update(sys.stdlib_module_names)
+    taken.update(name for name in dir(builtins) if not name.startswith("_"))
     taken.update(keyword.kwlist)
     taken.update(keyword.softkwlist)
     taken.update(RESERVED)

@@ -114,6 +114,7 @@ def test_a_user_edit_is_applied_as_given() -> None:
             '[submodules.alpha]\nunits = ["alpha", "beta", "gamma"]\n',
             "'alpha' is a name defined in the module",
         ),
+        ('[submodules.map]\nunits = ["alpha", "beta", "gamma"]\n', "'map' would shadow the builtin"),
         (
             '[submodules.core]\nunits = ["alpha"]\n[submodules."core.x"]\nunits = ["beta", "gamma"]\n',
             "'core' is also the package of 'core.x'",

@@ -116,3 +116,16 @@ def test_a_family_of_classes_is_named_in_the_plural() -> None:
     taken = taken_names(inv)
     assert name_modules(inv, [["BaseRule", "LongLineRule", "TodoRule"]], taken) == ["rules"]
     assert name_modules(inv, [["ParseError", "ReadError"]], taken) == ["errors"]
+
+
+def test_builtins_are_taken() -> None:
+    inv = inventory(
+        """
+        def map_keys(): pass
+        def map_values(): pass
+        def map_items(): pass
+        """
+    )
+    taken = taken_names(inv)
+    assert "map" in taken and "filter" in taken
+    assert name_modules(inv, [["map_keys", "map_values", "map_items"]], taken) != ["map"]
