@@ -141,7 +141,7 @@ def _settings(paths: tuple[Path, ...], config: Path | None) -> tuple[Settings, P
         settings = load_settings(paths[0], config)
     except CodeoptError as exc:
         fail(str(exc))
-    return settings, Path(settings.project_root or ".").resolve()
+    return settings, Path.cwd().resolve()  # paths in diffs and messages are relative to where you are
 
 
 def _options(flags: dict[str, Any], target: Path, settings: Settings) -> TransformOptions:

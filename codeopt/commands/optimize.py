@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +47,7 @@ from codeopt.transforms.imports_runtime import (
     vendored_path,
     vendored_source,
 )
+from codeopt.transforms.lazy_imports_gain import ModuleText, pointless
 from codeopt.transforms.lazy_imports_project import project_modules
 from codeopt.workspace.changeset import ChangeSet
 from codeopt.workspace.vcs import dirty_paths
@@ -231,13 +232,15 @@ def collect(request: OptimizeRequest, settings: Settings, root: Path) -> Optimiz
     unavailable = tuple(n for n in selected if available(n) is None)
     runnable = tuple(n for n in selected if n not in unavailable)
     found, problems = discover(list(request.paths), settings, root)
-    if "lazy-imports" in runnable:
-        request = replace(
-            request, options=replace(request.options, project_modules=_project_table(found, root))
-        )
+    sources = _project_sources(found, root) if "lazy-imports" in runnable else {}
+    if sources:
+        table = tuple((m.name, m.cost_ms, m.blocker) for m in project_modules(sources))
+        request = replace(request, options=replace(request.options, project_modules=table))
     jobs = [_job(d, runnable, request) for d in found if _selectable(d.path, request)]
     workers = request.jobs or os.cpu_count() or 1
     files = tuple(_outcomes(jobs, workers)) if runnable else ()
+    if sources:
+        files, jobs = _drop_pointless(files, jobs, sources, workers)
     changes = _change_set(files, jobs)
     return OptimizeOutcome(
         root=root,
@@ -251,8 +254,8 @@ def collect(request: OptimizeRequest, settings: Settings, root: Path) -> Optimiz
     )
 
 
-def _project_table(found: Sequence[Discovered], root: Path) -> tuple[tuple[str, float, str], ...]:
-    """The run's own modules as lazy-import targets (see ``lazy_imports_project``)."""
+def _project_sources(found: Sequence[Discovered], root: Path) -> dict[str, tuple[str, str, bool]]:
+    """module -> (shown path, text, is_package) of the run's own modules (tests left out)."""
     sources: dict[str, tuple[str, str, bool]] = {}
     for item in found:
         if not item.module or is_test_file(item.path):
@@ -262,8 +265,47 @@ def _project_table(found: Sequence[Discovered], root: Path) -> tuple[tuple[str, 
         except CodeoptError:
             continue
         sources[item.module] = (os.path.relpath(item.path, root), text, item.is_package)
-    table = project_modules(sources)
-    return tuple((m.name, m.cost_ms, m.blocker) for m in table)
+    return sources
+
+
+POINTLESS_ROUNDS = 4
+LOADED_ANYWAY = "lazy-imports.loaded-anyway"
+
+
+def _drop_pointless(
+    files: tuple[FileOutcome, ...],
+    jobs: list[_Job],
+    sources: Mapping[str, tuple[str, str, bool]],
+    workers: int,
+) -> tuple[tuple[FileOutcome, ...], list[_Job]]:
+    """Re-plan files whose lazy imports another module loads anyway (see ``lazy_imports_gain``), until
+    every remaining lazy import saves something; each round can make more imports eager."""
+    for _ in range(POINTLESS_ROUNDS):
+        by_path = {f.path: f for f in files}
+        texts = {}
+        for job in jobs:
+            if job.module in sources:
+                shown, text, is_package = sources[job.module]
+                after = by_path[job.path].after
+                texts[job.module] = ModuleText(after if after is not None else text, is_package, shown)
+        found = pointless(texts)
+        if not found:
+            break
+        jobs = [_keep_eager(job, found.get(job.module, ())) for job in jobs]
+        redo = [job for job in jobs if job.module in found]
+        redone = {o.path: o for o in _outcomes(redo, workers)}
+        files = tuple(redone.get(f.path, f) for f in files)
+    return files, jobs
+
+
+def _keep_eager(job: _Job, entries: Sequence[tuple[str, str]]) -> _Job:
+    if not entries:
+        return job
+    options = job.options
+    known = options.value(LOADED_ANYWAY, ())
+    listed = (*(known if isinstance(known, tuple) else ()), *(f"{m}\t{why}" for m, why in entries))
+    values = (*((k, v) for k, v in options.values if k != LOADED_ANYWAY), (LOADED_ANYWAY, listed))
+    return replace(job, options=replace(options, values=values))
 
 
 def _change_set(files: Sequence[FileOutcome], jobs: Sequence[_Job]) -> ChangeSet:

@@ -76,7 +76,14 @@ def plan_settings(file: FileInput) -> PlanSettings:
         module=file.module,
         is_package=file.is_package,
         project=options.project_modules,
+        loaded_anyway=_loaded_anyway(options.value("lazy-imports.loaded-anyway", ())),
     )
+
+
+def _loaded_anyway(value: object) -> tuple[tuple[str, str], ...]:
+    """``("module\treason", ...)`` as passed by the use case's whole-project pass."""
+    entries = value if isinstance(value, tuple) else ()
+    return tuple((module, reason) for module, _, reason in (str(e).partition("\t") for e in entries))
 
 
 def lazy_imports_file(file: FileInput) -> FileResult:

@@ -100,6 +100,7 @@ class PlanSettings:
     module: str = ""  # the module being planned (dotted), to resolve relative imports
     is_package: bool = False
     project: tuple[tuple[str, float, str], ...] = ()  # project modules: (name, cost ms, blocker)
+    loaded_anyway: tuple[tuple[str, str], ...] = ()  # module -> why importing this file loads it anyway
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ def _binding_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSe
         _guard_reason,
         _never_lazy_reason,
         _project_reason,
+        _loaded_elsewhere_reason,
         _rebinding_reason,
         _use_reason,
         _role_reason,
@@ -270,6 +272,13 @@ def _project_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSe
     target = project_target(binding, settings)
     blocker = next((why for name, _, why in settings.project if name == target), "")
     return f"project module {target} {blocker}" if blocker else None
+
+
+def _loaded_elsewhere_reason(
+    facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings
+) -> str | None:
+    """Found by the whole-project pass (``lazy_imports_gain``): another module loads it anyway."""
+    return dict(settings.loaded_anyway).get(binding.module)
 
 
 def _never_lazy_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:
