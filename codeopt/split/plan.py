@@ -107,13 +107,27 @@ def _needing_pinned(inv: Inventory) -> set[str]:
         if edge.kind == "import-time":
             users.setdefault(edge.target, set()).add(edge.source)
     kept: set[str] = set()
-    stack = list(pinned)
+    stack = list(pinned | _runs_pinned(inv, pinned))
     while stack:
         for user in users.get(stack.pop(), ()):
             if user not in kept and inv.unit(user).movable:
                 kept.add(user)
                 stack.append(user)
     return kept
+
+
+def _runs_pinned(inv: Inventory, pinned: set[str]) -> set[str]:
+    """Functions that, when they run, use a pinned unit (directly or through other such functions):
+    whoever calls them at import time needs the pinned unit then."""
+    needy: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for function, used in inv.executes.items():
+            if function not in needy and used & (pinned | needy):
+                needy.add(function)
+                changed = True
+    return needy
 
 
 def _name(

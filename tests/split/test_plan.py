@@ -274,3 +274,11 @@ def test_a_definition_over_half_the_limit_gets_a_module_of_its_own() -> None:
     assert giant is not None
     assert [sub.units for sub in plan.submodules if sub.name == giant] == [("Giant",)]
     assert any("Giant" in note and "over 300 lines" in note for note in plan.notes)
+
+
+def test_a_call_at_import_time_to_a_function_needing_a_pinned_unit_stays() -> None:
+    body = "\n\n".join(f"def f{i}():\n" + "    x = 1\n" * 40 + "    return x" for i in range(20))
+    source = '__version__ = "1.0"\n\n\ndef banner():\n    return "v" + __version__\n\n\nBANNER = banner()\n'
+    inv = inventory(source + "\n\n" + body + "\n")
+    _, kept, _ = movable_units(inv)
+    assert kept == ["BANNER"]  # banner() itself may move: it reads __version__ only when called
