@@ -16,8 +16,9 @@ from dataclasses import dataclass
 _DB_METHODS = frozenset(
     {"execute", "executemany", "executescript", "cursor", "commit", "rollback", "iterdump"}
 )
-# Attributes read (not set) without side effects.
-_DB_READS = frozenset({"in_transaction", "total_changes", "isolation_level", "row_factory", "text_factory"})
+# Attributes read (not set) that mean the same on a pooled connection (not ``total_changes``: it
+# counts since the connection was opened, so a pooled one would include earlier callers' rows).
+_DB_READS = frozenset({"in_transaction", "isolation_level", "row_factory", "text_factory"})
 # SQL that leaves state on the connection itself, which a rollback does not undo.
 _SQLITE_STATE_SQL = re.compile(r"\b(PRAGMA|ATTACH|DETACH|TEMP|TEMPORARY)\b", re.IGNORECASE)
 _PG_STATE_SQL = re.compile(

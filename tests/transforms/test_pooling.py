@@ -400,6 +400,18 @@ NO_OP = {
         """,
         "sets `conn.isolation_level`",
     ),
+    "connection-lifetime counter": (
+        """
+        def f():
+            conn = sqlite3.connect("a.db")
+            try:
+                conn.execute("delete from t")
+                return conn.total_changes
+            finally:
+                conn.close()
+        """,
+        "uses `conn.total_changes`",
+    ),
     "connection-changing call": (
         """
         def f():
