@@ -46,7 +46,10 @@ if TYPE_CHECKING:
 )
 @click.option("--rewrite-imports", is_flag=True, help="Point the project's importers at the new modules.")
 @click.option(
-    "--keep-module-names", is_flag=True, help="Keep __module__ of moved classes/functions at the old path."
+    "--keep-module-names/--new-module-names",
+    default=None,
+    help="Keep __module__ of moved classes/functions at the old path, or give them the new one "
+    "[default: keep when the project's code compares __module__ or reprs with the old path].",
 )
 @click.option("--allow-dirty", is_flag=True, help="Apply even if touched files have uncommitted changes.")
 @click.option("--force", is_flag=True, help="Split even where codeopt would refuse (see the reasons).")
@@ -64,7 +67,7 @@ def split_command(
     do_apply: bool,
     verify: str | None,
     rewrite_imports: bool,
-    keep_module_names: bool,
+    keep_module_names: bool | None,
     allow_dirty: bool,
     force: bool,
     python: str | None,

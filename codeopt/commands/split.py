@@ -44,7 +44,7 @@ class SplitRequest:
     layout: Path | None = None
     verify: str | None = None
     rewrite_imports: bool = False
-    keep_module_names: bool = False
+    keep_module_names: bool | None = None  # None: keep them when the project depends on them
     allow_dirty: bool = False
     force: bool = False
     python: str | None = None  # interpreter for the import checks; None = the project's, else ours
@@ -163,15 +163,15 @@ def _emit_and_check(
     refusals: tuple[Refusal, ...],
     clock: _Clock,
 ) -> Proposal:
-    with clock.phase("emit"):
-        emitted = emit_split(inventory, plan, EmitOptions(keep_module_names=request.keep_module_names))
-    files = dict(emitted.files)
-    notes = [*plan.notes, *emitted.notes]
-    with clock.phase("static checks"):
-        _static_checks(inventory, plan, files, location)
     with clock.phase("project references"):
         references = project_references(location.project_root, location.module_name, skip=(location.path,))
-    notes += reference_notes(references, request.keep_module_names, location.project_root)
+    keep_names = keeps_module_names(request.keep_module_names, references)
+    with clock.phase("emit"):
+        emitted = emit_split(inventory, plan, EmitOptions(keep_module_names=keep_names))
+    files = dict(emitted.files)
+    notes = [*plan.notes, *emitted.notes, *reference_notes(references, request.keep_module_names, location)]
+    with clock.phase("static checks"):
+        _static_checks(inventory, plan, files, location)
     if request.cross_check:
         with clock.phase("rope cross-check"):
             notes += _cross_check(location, inventory, plan, files, references)
@@ -217,7 +217,13 @@ def _cross_check(
     return (*found.notes(), *found.compare(references.used_names, plan, inventory))
 
 
-def reference_notes(references: References, keep_module_names: bool, root: Path) -> tuple[str, ...]:
+def keeps_module_names(asked: bool | None, references: References) -> bool:
+    """``--keep-module-names``/``--new-module-names`` when given; else keep them exactly when project
+    code compares ``__module__`` or reprs with the old path (a split would break that code)."""
+    return references.suggests_keep_module_names if asked is None else asked
+
+
+def reference_notes(references: References, asked: bool | None, location: ModuleLocation) -> tuple[str, ...]:
     """What the rest of the project does with the module, as far as the split is concerned."""
     files = {ref.path for ref in references.importers}
     notes = [
@@ -225,13 +231,19 @@ def reference_notes(references: References, keep_module_names: bool, root: Path)
         f"{len(files)} files ({len(references.star_importers)} star imports), "
         f"{len(references.patch_targets)} patches of its names (the facade forwards them)"
     ]
-    if references.suggests_keep_module_names and not keep_module_names:
+    if references.suggests_keep_module_names and asked is not True:
         path, line, what = references.module_path_uses[0]
-        notes.append(
-            f"{len(references.module_path_uses)} place(s) depend on __module__ or reprs naming "
-            f"{references.module_name} (first: {os.path.relpath(path, root)}:{line}: {what}): "
-            "consider --keep-module-names"
-        )
+        where = f"{os.path.relpath(path, location.project_root)}:{line}: {what}"
+        uses = f"{len(references.module_path_uses)} place(s) depend on __module__ or reprs naming "
+        if asked is None:
+            notes.append(
+                f"moved classes and functions keep __module__ == {references.module_name!r}: {uses}it "
+                f"(first: {where}); --new-module-names gives them their new module's name"
+            )
+        else:
+            notes.append(
+                f"{uses}{references.module_name} (first: {where}): --keep-module-names keeps them working"
+            )
     return tuple(notes)
 
 

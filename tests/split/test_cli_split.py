@@ -208,7 +208,8 @@ def test_refused_module_exits_1_naming_the_line_and_writes_nothing(tmp_path: Pat
     pkg = tmp_path / "pkg"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("", encoding="utf-8")
-    body = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(60))
+    # big enough to be worth splitting (a refusal only stops a split that would write something)
+    body = "".join(f"def helper_{i}(x):\n    y = x * {i}\n    y += 1\n    return y\n\n\n" for i in range(200))
     text = "import sys\n\n\n" + body + "class _Module:\n    pass\n\n\nsys.modules[__name__] = _Module()\n"
     (pkg / "selfish.py").write_text(text, encoding="utf-8")
     init_repo(tmp_path)
