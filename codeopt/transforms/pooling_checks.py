@@ -267,5 +267,5 @@ def sql_blocker(sql: cst.BaseExpression, kind: PoolKind, scope: ModuleScope) -> 
         found = kind.state_sql.search(value)
         if found:
             word = next(group for group in found.groups() if group).upper()
-            return f"its SQL uses `{word}`, which changes the connection for later users"
+            return f"its SQL uses `{word}`, which changes or reads per-connection state"
     return ""

@@ -20,10 +20,15 @@ _DB_METHODS = frozenset(
 # counts since the connection was opened, so a pooled one would include earlier callers' rows).
 _DB_READS = frozenset({"in_transaction", "isolation_level", "row_factory", "text_factory"})
 # SQL that leaves state on the connection itself, which a rollback does not undo.
-_SQLITE_STATE_SQL = re.compile(r"\b(PRAGMA|ATTACH|DETACH|TEMP|TEMPORARY)\b", re.IGNORECASE)
+# (also SQL that reads per-connection history, which a fresh connection would not have)
+_SQLITE_STATE_SQL = re.compile(
+    r"\b(PRAGMA|ATTACH|DETACH|TEMP|TEMPORARY)\b|\b(last_insert_rowid|total_changes|changes)\s*\(",
+    re.IGNORECASE,
+)
 _PG_STATE_SQL = re.compile(
     r"(?:^|;)\s*(SET|RESET|LISTEN|UNLISTEN|PREPARE|DEALLOCATE|DECLARE|DISCARD)\b"
-    r"|\b(TEMP|TEMPORARY|set_config|pg_advisory_lock\w*|pg_try_advisory_lock\w*|dblink\w*)\b",
+    r"|\b(TEMP|TEMPORARY|set_config|pg_advisory_lock\w*|pg_try_advisory_lock\w*|dblink\w*)\b"
+    r"|\b(lastval|currval)\s*\(",
     re.IGNORECASE,
 )
 

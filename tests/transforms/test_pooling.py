@@ -435,6 +435,17 @@ NO_OP = {
         """,
         "`PRAGMA`",
     ),
+    "per-connection history in SQL": (
+        """
+        def f():
+            conn = sqlite3.connect("a.db")
+            try:
+                return conn.execute("select last_insert_rowid()").fetchone()
+            finally:
+                conn.close()
+        """,
+        "`LAST_INSERT_ROWID`",
+    ),
     "temp table": (
         """
         def f():
