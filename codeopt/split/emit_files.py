@@ -25,7 +25,7 @@ from codeopt.split.emit_links import (
 )
 from codeopt.split.emit_model import FACADE, IMPORT, MAIN, EmitContext
 from codeopt.split.emit_needs import FileNeeds
-from codeopt.split.emit_scope import ANNOTATION, IMPORT_TIME, Ref
+from codeopt.split.emit_scope import ANNOTATION, IMPORT_TIME, Ref, definitely_bound
 from codeopt.split.emit_text import (
     Edit,
     Insert,
@@ -352,14 +352,27 @@ def _exports(ctx: EmitContext, keys: Iterable[str], exported: set[str]) -> list[
         if key in exported:
             continue
         exported.add(key)
-        names = [name for unit in ctx.units_in(key) for name in unit.names]
-        if names:
-            pieces.append(
-                _Piece(import_line(".", key, [(name, None) for name in dict.fromkeys(names)]), None)
-            )
-        else:
-            pieces.append(_Piece(f"from . import {key}\n", None))
+        names = list(dict.fromkeys(name for unit in ctx.units_in(key) for name in unit.names))
+        definite = [name for name in names if name not in ctx.conditional]
+        maybe = [name for name in names if name in ctx.conditional]
+        if definite or not maybe:
+            line = import_line(".", key, [(name, None) for name in definite]) if definite else ""
+            pieces.append(_Piece(line or f"from . import {key}\n", None))
+        if maybe:
+            pieces.append(_Piece(_optional_export(ctx, key, maybe), None))
     return pieces
+
+
+def _optional_export(ctx: EmitContext, key: str, names: Sequence[str]) -> str:
+    """Names the submodule binds on some paths only (platforms, optional imports): copied if present."""
+    parent, last = ctx.relative_parent(FACADE, key)
+    listed = "".join(f"    {name!r},\n" for name in names)
+    return (
+        f"from {parent} import {last} as _codeopt_module\n\n"
+        f"for _codeopt_name in (\n{listed}):  # bound only on some paths\n"
+        "    if hasattr(_codeopt_module, _codeopt_name):\n"
+        "        globals()[_codeopt_name] = getattr(_codeopt_module, _codeopt_name)\n"
+    )
 
 
 def _generated_all(ctx: EmitContext) -> str:
@@ -370,18 +383,27 @@ def _generated_all(ctx: EmitContext) -> str:
 
     if star_import_units(ctx):
         return ""
-    names = [
-        name
-        for unit in ctx.inv.units
-        if ctx.home[unit.id] != MAIN
-        for name in unit.names
-        if not name.startswith("_")
-    ]
-    body = "".join(f"    {name!r},\n" for name in dict.fromkeys(names))
-    return (
+    definite: list[str] = []
+    maybe: list[str] = []
+    for unit in ctx.inv.units:
+        if ctx.home[unit.id] == MAIN:
+            continue
+        bound = definitely_bound(ctx.statements[unit.id])
+        for name in unit.names:
+            if not name.startswith("_"):
+                (definite if name in bound or name in ctx.state else maybe).append(name)
+    body = "".join(f"    {name!r},\n" for name in dict.fromkeys(definite))
+    text = (
         "\n\n# `from <module> import *` exports exactly the public names it exported before the split.\n"
-        + (f"__all__ = [\n{body}]\n")
+        f"__all__ = [\n{body}]\n"
     )
+    optional = [name for name in dict.fromkeys(maybe) if name not in definite]
+    if optional:
+        listed = "".join(f"    {name!r},\n" for name in optional)
+        text += (
+            f"__all__ += [_codeopt_name for _codeopt_name in (\n{listed}) if _codeopt_name in globals()]\n"
+        )
+    return text
 
 
 def main_text(ctx: EmitContext, needs: FileNeeds) -> str:

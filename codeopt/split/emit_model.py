@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codeopt.errors import TransformError
-from codeopt.split.emit_scope import UnitScan, scan_unit
+from codeopt.split.emit_scope import UnitScan, definitely_bound, scan_unit
 
 if TYPE_CHECKING:
     from codeopt.split.plan import Plan
@@ -118,6 +118,24 @@ class EmitContext:
                 continue
             owners[name] = owner
         return owners
+
+    @cached_property
+    def conditional(self) -> dict[str, str]:
+        """Names a moved unit binds on some paths only -> its file (read as ``module.NAME`` elsewhere)."""
+        found: dict[str, str] = {}
+        for unit in self.inv.units:
+            key = self.home[unit.id]
+            if key in {FACADE, MAIN, IMPORT}:
+                continue
+            definite = definitely_bound(self.statements[unit.id])
+            for name in unit.names:
+                if name not in definite and name not in self.state and self.binder(name) is unit:
+                    found[name] = key
+        return found
+
+    def attribute_owner(self, name: str) -> str | None:
+        """The file whose module object other files must read ``name`` through, if any."""
+        return self.state.get(name) or self.conditional.get(name)
 
     def binder(self, name: str) -> Unit | None:
         return self.inv.unit_of(name)

@@ -55,7 +55,7 @@ def collect_needs(ctx: EmitContext, key: str) -> FileNeeds:
 
 def _classify(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref) -> None:
     key = needs.key
-    owner = ctx.state.get(ref.name)
+    owner = ctx.attribute_owner(ref.name)
     if key == MAIN:
         if not ref.store:
             needs.main_names.add(ref.name)

@@ -327,3 +327,63 @@ _HANDLERS = {
     ast.ImportFrom: _Scanner.import_from,
     ast.Global: _Scanner.global_decl,
 }
+
+
+def definitely_bound(statements: Sequence[ast.stmt]) -> set[str]:
+    """Module names a run of statements binds on every path (``if`` without ``else`` binds maybe).
+
+    Names bound on some paths only (platform branches, ``except ImportError`` fallbacks without an
+    assignment, ``except ... as err`` targets, loop variables) cannot be imported by name from the
+    module that defines them: ``from .x import name`` would fail where the original simply lacked it.
+    """
+    bound = _bound_sequence(statements)
+    return set() if bound is None else bound
+
+
+def _bound_sequence(statements: Sequence[ast.stmt]) -> set[str] | None:
+    """None stands for "every name": the block cannot complete normally (it raises or returns)."""
+    bound: set[str] = set()
+    for stmt in statements:
+        if isinstance(stmt, ast.Raise | ast.Return | ast.Continue | ast.Break):
+            return None
+        if isinstance(stmt, ast.Delete):
+            bound -= {target.id for target in stmt.targets if isinstance(target, ast.Name)}
+            continue
+        inner = _bound_statement(stmt)
+        if inner is None:
+            return None
+        bound |= inner
+    return bound
+
+
+def _bound_statement(stmt: ast.stmt) -> set[str] | None:
+    if isinstance(stmt, ast.If):
+        return _meet(_bound_sequence(stmt.body), _bound_sequence(stmt.orelse) if stmt.orelse else set())
+    if isinstance(stmt, ast.Try | ast.TryStar):
+        return _bound_try(stmt)
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        body = _bound_sequence(stmt.body)
+        targets = {n.id for item in stmt.items for n in ast.walk(item) if isinstance(n, ast.Name)}
+        return None if body is None else body | targets
+    if isinstance(stmt, ast.For | ast.AsyncFor | ast.While | ast.Match):
+        return set()
+    names, _ = local_bindings([stmt])
+    return names
+
+
+def _bound_try(stmt: ast.Try | ast.TryStar) -> set[str] | None:
+    success = _bound_sequence([*stmt.body, *stmt.orelse])
+    for handler in stmt.handlers:
+        success = _meet(success, _bound_sequence(handler.body))
+    final = _bound_sequence(stmt.finalbody)
+    if final is None:
+        return None
+    return None if success is None else success | final
+
+
+def _meet(first: set[str] | None, second: set[str] | None) -> set[str] | None:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return first & second

@@ -61,6 +61,9 @@ class _CodeoptSplitModule(_codeopt_types.ModuleType):
         for module in _codeopt_modules(self.__name__, name):
             setattr(module, name, value)
 
+    def __dir__(self):
+        return sorted({{*super().__dir__(), *_codeopt_state}})
+
     def __delattr__(self, name):
         super().__delattr__(name)
         for module in _codeopt_modules(self.__name__, name):

@@ -248,3 +248,44 @@ def test_11_module_aliases_avoid_local_names(tmp_path: Path) -> None:
     assert drawing.startswith("from . import shapes as _shapes_module\n")
     assert "return [_shapes_module.shape(item) for item in shapes] + [_shapes_module.render()]" in drawing
     assert run_python(tmp_path, "from pkg.mod import draw; print(draw(['a']))") == "['a', 'draw']\n"
+
+
+def test_6b_names_bound_on_some_paths_only_are_never_imported_by_name(tmp_path: Path) -> None:
+    """A platform branch or an ``except ... as err`` target may not exist: read it through its module."""
+    source = """\
+        import sys
+
+        if sys.platform == "no-such-platform":
+            def native():
+                return "native"
+
+        try:
+            import no_such_module_anywhere as accel
+        except ImportError as err:
+            REASON = str(err)
+
+
+        def describe():
+            return ("portable", REASON)
+
+
+        def use():
+            return native() if sys.platform == "no-such-platform" else describe()
+        """
+    result = split(
+        tmp_path, source, {"native": "platform", "accel": "platform", "describe": "api", "use": "api"}
+    )
+    api = result.text("pkg/mod/api.py")
+    assert "from . import platform\n" in api and "platform.native() if" in api
+    facade = result.text("pkg/mod/__init__.py")
+    assert "from .platform import" not in facade
+    assert "for _codeopt_name in (\n    'native',\n    'accel',\n    'err',\n    'REASON',\n):" in facade
+    out = run_python(
+        tmp_path,
+        """
+        import pkg.mod
+        from pkg.mod import *
+        print(pkg.mod.use()[0], hasattr(pkg.mod, "native"), hasattr(pkg.mod, "REASON"), "REASON" in dir())
+        """,
+    )
+    assert out == "portable False True True\n"
