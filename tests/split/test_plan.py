@@ -282,3 +282,27 @@ def test_a_call_at_import_time_to_a_function_needing_a_pinned_unit_stays() -> No
     inv = inventory(source + "\n\n" + body + "\n")
     _, kept, _ = movable_units(inv)
     assert kept == ["BANNER"]  # banner() itself may move: it reads __version__ only when called
+
+
+def test_byte_identical_layout_across_hash_seeds() -> None:
+    """Set iteration order changes with PYTHONHASHSEED; the plan must not."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from codeopt.split.units import build_inventory\n"
+        "from codeopt.split.plan import propose\n"
+        "from codeopt.split.layout import dump_layout\n"
+        "p = Path(sys.argv[1]); inv = build_inventory(p.read_text(), p, 'gitkit.git_advanced')\n"
+        "sys.stdout.write(dump_layout(propose(inv), inv))\n"
+    )
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", script, str(FIXTURE)], capture_output=True, text=True, env=env, check=True
+        )
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
