@@ -19,7 +19,7 @@ from typing import Any
 
 from codeopt.errors import LayoutError
 from codeopt.split.naming import RESERVED, sibling_names
-from codeopt.split.plan import Plan, build_plan
+from codeopt.split.plan import Plan, build_plan, movable_units
 from codeopt.split.unit_model import Inventory, Unit
 
 VERSION = 1
@@ -105,7 +105,21 @@ def load_layout(text: str, path: Path, inv: Inventory) -> Plan:
     missing = [unit.id for unit in inv.units if unit.movable and unit.id not in placed]
     if missing:
         raise LayoutError(f"not placed anywhere: {', '.join(missing)} (list each id once)", path)
+    _check_import_time_needs(assignment, inv, path)
     return build_plan(inv, assignment, [f"layout from {path}"])
+
+
+def _check_import_time_needs(assignment: Mapping[str, str], inv: Inventory, path: Path) -> None:
+    """A definition that needs a pinned one while the module imports cannot leave the facade: the
+    facade imports its submodules before it runs its own code."""
+    _, kept, _ = movable_units(inv)
+    moved = [unit_id for unit_id in kept if unit_id in assignment]
+    if moved:
+        raise LayoutError(
+            f"{moved[0]} needs a definition that stays in the module while it is imported; "
+            f"keep it under [facade] (it is in {assignment[moved[0]]})",
+            path,
+        )
 
 
 def _check_header(data: Mapping[str, Any], path: Path, inv: Inventory) -> None:

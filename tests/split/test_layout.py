@@ -160,3 +160,12 @@ def test_layout_of_an_empty_plan_round_trips() -> None:
     again = load_layout(dump_layout(plan, inv), LAYOUT, inv)
     assert again.submodules == () and again.facade == plan.facade
     assert build_plan(inv, {}, []).facade == plan.facade
+
+
+def test_a_definition_needing_a_pinned_one_cannot_leave_the_facade() -> None:
+    source = '__version__ = "1"\nBANNER = "v" + __version__\n\n\ndef f():\n    return BANNER\n'
+    inv = build_inventory(source, Path("pkg/mod.py"), "pkg.mod")
+    with pytest.raises(LayoutError, match="BANNER needs a definition that stays in the module"):
+        load_layout(layout('[submodules.one]\nunits = ["BANNER", "f"]\n'), LAYOUT, inv)
+    plan = load_layout(layout('[facade]\nunits = ["BANNER"]\n[submodules.one]\nunits = ["f"]\n'), LAYOUT, inv)
+    assert plan.home_of("f") == "one" and "BANNER" in plan.facade
