@@ -17,9 +17,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from codeopt.errors import LayoutError
 from codeopt.split.naming import RESERVED, sibling_names
 from codeopt.split.plan import Plan, build_plan, movable_units
+from codeopt.split.repair import import_time_deps
 from codeopt.split.unit_model import Inventory, Unit
 
 VERSION = 1
@@ -106,7 +109,27 @@ def load_layout(text: str, path: Path, inv: Inventory) -> Plan:
     if missing:
         raise LayoutError(f"not placed anywhere: {', '.join(missing)} (list each id once)", path)
     _check_import_time_needs(assignment, inv, path)
+    _check_import_cycles(assignment, inv, path)
     return build_plan(inv, assignment, [f"layout from {path}"])
+
+
+def _check_import_cycles(assignment: Mapping[str, str], inv: Inventory, path: Path) -> None:
+    """Import-time uses between submodules must not form a cycle (a module would see another one
+    half-initialised); name one cycle and a definition pair that makes it."""
+    graph = nx.DiGraph()
+    witness: dict[tuple[str, str], tuple[str, str]] = {}
+    for unit, targets in sorted(import_time_deps(inv, assignment).items()):
+        for target in sorted(targets):
+            a, b = assignment[unit], assignment[target]
+            if a != b:
+                graph.add_edge(a, b)
+                witness.setdefault((a, b), (unit, target))
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    steps = ", ".join(f"{a} needs {b} ({witness[(a, b)][0]} uses {witness[(a, b)][1]})" for a, b, *_ in cycle)
+    raise LayoutError(f"import-time cycle between submodules: {steps}", path)
 
 
 def _check_import_time_needs(assignment: Mapping[str, str], inv: Inventory, path: Path) -> None:

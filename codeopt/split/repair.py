@@ -123,6 +123,12 @@ def _deps(inv: Inventory, order: dict[str, int], kinds: frozenset[str]) -> dict[
     return deps
 
 
+def import_time_deps(inv: Inventory, units: Iterable[str]) -> dict[str, set[str]]:
+    """Unit -> the units (of ``units``) that must exist when it is imported, what runs included."""
+    order = {unit: position for position, unit in enumerate(units)}
+    return _executed_deps(inv, _deps(inv, order, frozenset({"import-time"})), order)
+
+
 def _executed_deps(
     inv: Inventory, direct: dict[str, set[str]], placed: dict[str, int]
 ) -> dict[str, set[str]]:

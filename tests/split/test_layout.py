@@ -169,3 +169,11 @@ def test_a_definition_needing_a_pinned_one_cannot_leave_the_facade() -> None:
         load_layout(layout('[submodules.one]\nunits = ["BANNER", "f"]\n'), LAYOUT, inv)
     plan = load_layout(layout('[facade]\nunits = ["BANNER"]\n[submodules.one]\nunits = ["f"]\n'), LAYOUT, inv)
     assert plan.home_of("f") == "one" and "BANNER" in plan.facade
+
+
+def test_an_import_time_cycle_between_submodules_is_refused() -> None:
+    source = "class Base:\n    pass\n\n\nclass Child(Base):\n    pass\n\n\nINSTANCE = Child()\n"
+    inv = build_inventory(source, Path("pkg/mod.py"), "pkg.mod")
+    body = '[submodules.one]\nunits = ["Base", "INSTANCE"]\n[submodules.two]\nunits = ["Child"]\n'
+    with pytest.raises(LayoutError, match=r"import-time cycle between submodules: .*Child uses Base"):
+        load_layout(layout(body), LAYOUT, inv)
