@@ -137,6 +137,25 @@ class EmitContext:
         """The file whose module object other files must read ``name`` through, if any."""
         return self.state.get(name) or self.conditional.get(name)
 
+    @cached_property
+    def first_code_line(self) -> int:
+        """The first line of code that is not the docstring or an import: imports after it are late."""
+        for unit in self.inv.units:
+            if unit.kind != "import" and unit.pinned not in {"docstring", "future-import"}:
+                return unit.first_line
+        return len(self.lines) + 1
+
+    def is_late(self, unit: Unit) -> bool:
+        """An import placed after code, usually to break a circular import with a sibling module.
+
+        Copied to the top of a submodule it would run before the facade binds the names the sibling
+        takes from it, so call-time uses take the name from the facade, inside the function, instead
+        (which also keeps ``mock.patch("pkg.mod.name")`` effective for them).
+        """
+        statements = self.statements[unit.id]
+        simple = len(statements) == 1 and isinstance(statements[0], ast.Import | ast.ImportFrom)
+        return simple and unit.first_line > self.first_code_line
+
     def binder(self, name: str) -> Unit | None:
         return self.inv.unit_of(name)
 

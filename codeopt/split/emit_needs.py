@@ -75,7 +75,15 @@ def _classify(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref) -> Non
     if target == key:
         return
     if target == IMPORT:
-        needs.imports.setdefault(binder.id, set()).add(ref.name)
+        if (
+            ref.when != IMPORT_TIME
+            and ref.site is not None
+            and not ref.site.one_liner
+            and ctx.is_late(binder)
+        ):
+            needs.facade_refs.append(ref)  # the facade runs the late import where it always ran
+        else:
+            needs.imports.setdefault(binder.id, set()).add(ref.name)
     elif target == FACADE:
         if ref.when == IMPORT_TIME:
             raise TransformError(

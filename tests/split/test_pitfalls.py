@@ -289,3 +289,36 @@ def test_6b_names_bound_on_some_paths_only_are_never_imported_by_name(tmp_path: 
         """,
     )
     assert out == "portable False True True\n"
+
+
+def test_7b_an_import_placed_after_code_to_break_a_cycle_stays_late(tmp_path: Path) -> None:
+    """``pkg/other.py`` imports ``Base`` from the module, which imports ``helper`` from it at the end."""
+    source = """\
+        class Base:
+            def run(self):
+                return helper(self)
+
+
+        from pkg.other import helper  # noqa: E402  (other imports Base from us)
+        """
+    extra = {
+        "pkg/other.py": "from pkg.mod import Base\n\n\ndef helper(obj):\n    return isinstance(obj, Base)\n"
+    }
+    write_project(tmp_path / "before", source, extra)
+    assert run_python(tmp_path / "before", "from pkg.mod import Base; print(Base().run())") == "True\n"
+    result = split(tmp_path / "after", source, {"Base": "base"}, extra=extra)
+    base = result.text("pkg/mod/base.py")
+    assert (
+        base == "class Base:\n    def run(self):\n        from . import helper\n        return helper(self)\n"
+    )
+    out = run_python(
+        tmp_path / "after",
+        """
+        from unittest import mock
+        from pkg.mod import Base
+        print(Base().run())
+        with mock.patch("pkg.mod.helper", return_value="patched"):
+            print(Base().run())
+        """,
+    )
+    assert out == "True\npatched\n"
