@@ -294,6 +294,35 @@ def test_runtime_module_comes_from_the_options() -> None:
     assert "from pkg._codeopt_lazy import lazy_attribute" in result.after
 
 
+def test_http_session_of_co302_is_rewritten() -> None:
+    """CO302's example: a session only some methods need, built without connecting."""
+    source = """
+        import requests
+
+        class GitHub:
+            def __init__(self, token):
+                self.token = token
+                self.session = requests.Session()
+
+            def repos(self, user):
+                return self.session.get(f"https://api.github.com/users/{user}/repos").json()
+
+            def url(self, path):
+                return f"https://github.com/{path}"
+    """
+    result = lazy_attributes_file(file_input(source))
+    assert isinstance(result, Changed)
+    assert "    @lazy_attribute\n    def session(self):\n        return requests.Session()\n" in result.after
+    assert result.skips == ()  # `self.token = token` calls nothing: not a candidate
+
+
+def test_file_reads_stay_eager() -> None:
+    source = _class("self.m = json.load(open('schema.json'))\n").replace("import re", "import json")
+    result = lazy_attributes_file(file_input(source))
+    assert isinstance(result, Skipped)
+    assert "not known to be free of side effects" in result.skips[0].reason
+
+
 def test_configured_side_effect_free_constructor() -> None:
     source = "import mylib\n\n" + _class("self.m = mylib.Parser()\n").split("\n", 3)[3]
     assert isinstance(lazy_attributes_file(file_input(source)), Skipped)
