@@ -20,6 +20,7 @@ import builtins
 import os
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -274,15 +275,25 @@ def _edges_of(item: _File, node: ast.ImportFrom, keys: set[str]) -> list[tuple[s
 def import_check(
     sys_path_root: Path, module_names: Sequence[str], python: str = sys.executable, timeout: float = 120.0
 ) -> tuple[str, ...]:
-    """Import every module on its own in a fresh interpreter; the problems, one line per module."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(sys_path_root), env.get("PYTHONPATH", "")]))
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave no __pycache__ behind in the user's tree
-    workers = max(1, min(4, os.cpu_count() or 1, len(module_names)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(
-            pool.map(lambda name: _import_one(name, python, env, sys_path_root, timeout), module_names)
-        )
+    """Import every module on its own in a fresh interpreter; the problems, one line per module.
+
+    Bytecode goes to a temporary ``PYTHONPYCACHEPREFIX``: nothing is written into the user's tree, and
+    the first import compiles the package once for all the others (which then run in parallel).
+    """
+    if not module_names:
+        return ()
+    with tempfile.TemporaryDirectory(prefix="codeopt-pycache-") as cache:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(sys_path_root), env.get("PYTHONPATH", "")]))
+        env["PYTHONPYCACHEPREFIX"] = cache
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        first, rest = module_names[0], module_names[1:]
+        results = [_import_one(first, python, env, sys_path_root, timeout)]
+        workers = max(1, min(4, os.cpu_count() or 1, len(rest)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results.extend(
+                pool.map(lambda name: _import_one(name, python, env, sys_path_root, timeout), rest)
+            )
     return tuple(problem for problem in results if problem)
 
 
