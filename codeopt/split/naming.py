@@ -29,6 +29,9 @@ RESERVED = frozenset({"_common", "_state", "__init__", "__main__"})
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CLASS_SHARE = 0.35
 _FAMILIES = frozenset({"error", "exception", "warning"})
+_WEAK = frozenset(
+    {"helper", "helpers", "impl", "internal", "inner", "wrapper", "util", "utils", "misc", "private"}
+)
 _NOUNS = {  # a module is named for what it is about: validate_* functions make `validation`
     "validate": "validation", "resolve": "resolution", "parse": "parsing", "format": "formatting",
     "serialize": "serialization", "convert": "conversion", "render": "rendering", "load": "loading",
@@ -90,9 +93,10 @@ def _token_weights(inv: Inventory, cluster: Sequence[str]) -> dict[str, float]:
     for unit_id in cluster:
         unit = inv.unit(unit_id)
         weight = math.sqrt(unit.lines) * (1.5 if unit.kind == "class" else 1.0)
+        weight *= 0.5 if unit_id.startswith("_") else 1.0  # the public names say what a module offers
         words = [token for name in unit.names[:3] for token in tokens(name)]
         for token in dict.fromkeys(words):
-            if token not in STOP_TOKENS and not token.isdigit() and len(token) > 1:
+            if token not in STOP_TOKENS and token not in _WEAK and not token.isdigit() and len(token) > 1:
                 found[token] = found.get(token, 0.0) + weight
     return found
 
@@ -113,6 +117,8 @@ def _candidates(
     candidates.extend(_token_names(ranked, scored, families))
     if dominant:
         candidates.append(snake_case(dominant))
+    candidates.extend(_plural(token) for token in ranked[:2])  # `split` is taken: `splits`
+    candidates.extend(f"{token}_tools" for token in ranked[:1])
     candidates.append(snake_case(cluster[0]).strip("_") or "part")
     return [name for name in dict.fromkeys(candidates) if name]
 
