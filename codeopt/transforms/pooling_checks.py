@@ -81,6 +81,8 @@ def argument_blockers(call: cst.Call, kind: PoolKind, scope: ModuleScope, local_
 
 
 def _key_blocker(value: cst.BaseExpression, scope: ModuleScope, local_names: set[str]) -> str:
+    """ "" when ``value`` is the same at every call: literals, module constants, attributes of imported
+    modules (``sqlite3.PARSE_DECLTYPES``) and operators over those."""
     literal, _ = cst_literal(value)
     if literal:
         return ""
@@ -93,8 +95,24 @@ def _key_blocker(value: cst.BaseExpression, scope: ModuleScope, local_names: set
         if scope.is_constant(value.value):
             return ""
         return f"its arguments read `{value.value}`, which is not a module constant"
+    parts = _operands(value)
+    if parts:
+        return next((r for r in (_key_blocker(p, scope, local_names) for p in parts) if r), "")
     shown = cst.Module(body=[]).code_for_node(value)
     return f"its argument `{shown[:40]}` is neither a literal nor a module constant"
+
+
+def _operands(value: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The parts a constant expression is made of (empty when it is not such an expression)."""
+    if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name | cst.Attribute):
+        return [value.value]  # ``module.CONSTANT``: as stable as ``module``
+    if isinstance(value, cst.BinaryOperation):
+        return [value.left, value.right]
+    if isinstance(value, cst.UnaryOperation):
+        return [value.expression]
+    if isinstance(value, cst.Tuple):
+        return [element.value for element in value.elements]
+    return []
 
 
 def _static_value(value: cst.BaseExpression, scope: ModuleScope) -> object:

@@ -261,6 +261,17 @@ NO_OP = {
         """,
         "neither a literal nor a module constant",
     ),
+    "attribute of a parameter": (
+        """
+        def f(config):
+            conn = sqlite3.connect(config.path)
+            try:
+                conn.execute("select 1")
+            finally:
+                conn.close()
+        """,
+        "its arguments read `config`",
+    ),
     "unpacked arguments": (
         """
         ARGS = ("a.db",)
@@ -687,6 +698,25 @@ def test_multi_line_sql_is_read_statically() -> None:
     result = pool_file(file_input(source))
     assert isinstance(result, Changed), result
     assert result.applied == ("pool psycopg.connect in record (line 8)",)
+
+
+def test_module_attributes_and_operators_are_stable_keys() -> None:
+    source = """
+        import sqlite3
+
+        def f():
+            conn = sqlite3.connect("a.db", detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES)
+            try:
+                return conn.execute("select x from t").fetchall()
+            finally:
+                conn.close()
+    """
+    result = pool_file(file_input(source))
+    assert isinstance(result, Changed), result
+    assert (
+        "detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES, check_same_thread=False"
+        in result.after
+    )
 
 
 def test_skips_carry_the_suggested_code() -> None:
