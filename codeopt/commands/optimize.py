@@ -228,14 +228,10 @@ def _outcomes(jobs: list[_Job], workers: int) -> list[FileOutcome]:
 
 def collect(request: OptimizeRequest, settings: Settings, root: Path) -> OptimizeOutcome:
     """Run the transforms and build the change set; writes nothing."""
-    selected = tuple(n for n in TRANSFORM_ORDER if n in request.transforms)
-    unavailable = tuple(n for n in selected if available(n) is None)
-    runnable = tuple(n for n in selected if n not in unavailable)
+    selected, unavailable, runnable = _selection(request)
     found, problems = discover(list(request.paths), settings, root)
     sources = _project_sources(found, root) if "lazy-imports" in runnable else {}
-    if sources:
-        table = tuple((m.name, m.cost_ms, m.blocker) for m in project_modules(sources))
-        request = replace(request, options=replace(request.options, project_modules=table))
+    request = _with_project_table(request, sources)
     jobs = [_job(d, runnable, request) for d in found if _selectable(d.path, request)]
     workers = request.jobs or os.cpu_count() or 1
     files = tuple(_outcomes(jobs, workers)) if runnable else ()
@@ -252,6 +248,22 @@ def collect(request: OptimizeRequest, settings: Settings, root: Path) -> Optimiz
         problems=tuple(f"{p.path}: {p.reason}" for p in problems),
         changes=changes,
     )
+
+
+def _selection(request: OptimizeRequest) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(selected in run order, selected but not in this build, the ones that run)."""
+    selected = tuple(n for n in TRANSFORM_ORDER if n in request.transforms)
+    unavailable = tuple(n for n in selected if available(n) is None)
+    return selected, unavailable, tuple(n for n in selected if n not in unavailable)
+
+
+def _with_project_table(
+    request: OptimizeRequest, sources: Mapping[str, tuple[str, str, bool]]
+) -> OptimizeRequest:
+    if not sources:
+        return request
+    table = tuple((m.name, m.cost_ms, m.blocker) for m in project_modules(sources))
+    return replace(request, options=replace(request.options, project_modules=table))
 
 
 def _project_sources(found: Sequence[Discovered], root: Path) -> dict[str, tuple[str, str, bool]]:
