@@ -84,6 +84,8 @@ def split_command(
 
     if verify is not None and not do_apply:
         fail("--verify needs --apply (the suite is run before and after writing)")
+    if plan_file is not None and do_apply:
+        fail("--plan only writes the layout file; split with --layout FILE --apply after editing it")
     request = SplitRequest(
         module=module,
         cwd=Path.cwd(),
@@ -140,7 +142,7 @@ def _split(request: SplitRequest, do_apply: bool, no_diff: bool, planner: Planne
             click.echo("")
             click.echo(proposal.diff(), nl=False)
         sys.exit(EXIT_CLEAN)
-    outcome = apply_split(proposal, request)
+    outcome = apply_split(proposal, request, say=lambda line: click.echo(f"codeopt: {line}", err=True))
     click.echo(render_outcome(outcome), nl=False)
     sys.exit(EXIT_CLEAN)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,12 +27,13 @@ from codeopt.split.plan import Plan, PlanOptions, propose
 from codeopt.split.references import References, project_references, rewrite_importers
 from codeopt.split.refusals import Refusal, find_refusals
 from codeopt.split.units import Inventory, build_inventory
-from codeopt.workspace.changeset import Applied, ChangeSet
+from codeopt.workspace.changeset import ChangeSet
 from codeopt.workspace.vcs import dirty_paths
 from codeopt.workspace.verify import TestRun, compare, run_tests
 
 TestRunner = Callable[[str, Path], TestRun]
 Planner = Callable[[Inventory], Plan]
+Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ def _emit_and_check(
     if request.rewrite_imports:
         with clock.phase("rewrite importers"):
             files = {**files, **rewrite_importers(references, plan, inventory)}
+    _refuse_overwrites(location, emitted.files)
     with clock.phase("change set"):
         changes = _change_set(location, files)
     return Proposal(
@@ -247,6 +249,16 @@ def reference_notes(references: References, asked: bool | None, location: Module
     return tuple(notes)
 
 
+def _refuse_overwrites(location: ModuleLocation, emitted: Mapping[Path, str]) -> None:
+    """The new package's files must be new: an existing ``pkg/mod/x.py`` is someone's code."""
+    existing = sorted(path for path in emitted if path.exists() and path.resolve() != location.path.resolve())
+    if existing:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise TransformError(
+            f"already exists{more}; the split would overwrite it, nothing written", existing[0]
+        )
+
+
 def _change_set(location: ModuleLocation, files: dict[Path, str]) -> ChangeSet:
     changes = ChangeSet()
     for path, text in sorted(files.items()):
@@ -272,49 +284,79 @@ def check_python(request: SplitRequest, location: ModuleLocation) -> str:
     return sys.executable
 
 
-def apply_split(proposal: Proposal, request: SplitRequest, runner: TestRunner | None = None) -> Outcome:
-    """Write the proposal as one transaction; on any failure the tree is left byte-identical."""
+def apply_split(
+    proposal: Proposal, request: SplitRequest, runner: TestRunner | None = None, say: Say | None = None
+) -> Outcome:
+    """Write the proposal as one transaction; on any failure the tree is left byte-identical.
+
+    ``say`` receives a line before each slow step (the CLI prints it on stderr).
+    """
     run = runner or (lambda command, cwd: run_tests(command, cwd))
+    tell = say or (lambda line: None)
     clock = _Clock()
-    notes: list[str] = []
     location = proposal.location
     with clock.phase("dirty check"):
         _refuse_dirty(proposal.changes, request.allow_dirty)
     python = check_python(request, location)
     with clock.phase("import check before"):
         baseline = import_check(location.import_root, [location.module_name], python)
-    if baseline:
-        notes.append(
-            f"import checks skipped: {location.module_name} does not import with {python} "
-            f"before the split either ({baseline[0]})"
-        )
+    notes = [_skipped_note(location, python, baseline[0])] if baseline else []
     before = None
     if request.verify:
+        tell(f"running `{request.verify}` before the split (in {location.project_root})")
         with clock.phase("verify before"):
             before = run(request.verify, location.project_root)
-        if not before.green:
-            raise Refused(
-                f"the suite is not green before the split: `{request.verify}` "
-                f"exited {before.exit_code}; nothing written",
-                location.path,
-            )
+        _require_green(before, location)
     with clock.phase("write"):
         applied = proposal.changes.apply()
-    after = None
     try:
-        if not baseline:
-            with clock.phase("import checks"):
-                _import_checks(proposal, python)
-        if request.verify and before is not None:
-            with clock.phase("verify after"):
-                after = run(request.verify, location.project_root)
-            _compare(before, after, location)
+        after = _verify_written(proposal, request, python, not baseline, before, run, tell, clock)
     except BaseException:
-        _rollback(applied)
+        applied.rollback()
         raise
     deleted = tuple(p for p in proposal.changes.paths() if proposal.changes.text(p) is None)
     written = tuple(p for p in proposal.changes.paths() if p not in deleted)
     return Outcome(proposal, written, deleted, before, after, tuple(notes), tuple(clock.phases))
+
+
+def _verify_written(
+    proposal: Proposal,
+    request: SplitRequest,
+    python: str,
+    check_imports: bool,
+    before: TestRun | None,
+    run: TestRunner,
+    tell: Say,
+    clock: _Clock,
+) -> TestRun | None:
+    """The checks after writing; raises VerificationFailed (the caller rolls back)."""
+    if check_imports:
+        tell(f"importing each of the {len(proposal.new_modules)} new modules in a fresh interpreter")
+        with clock.phase("import checks"):
+            _import_checks(proposal, python)
+    if not request.verify or before is None:
+        return None
+    tell(f"running `{request.verify}` after the split")
+    with clock.phase("verify after"):
+        after = run(request.verify, proposal.location.project_root)
+    _compare(before, after, proposal.location)
+    return after
+
+
+def _skipped_note(location: ModuleLocation, python: str, problem: str) -> str:
+    return (
+        f"import checks skipped: {location.module_name} does not import with {python} before the split "
+        f"either ({problem}); pass --python with the project's interpreter"
+    )
+
+
+def _require_green(before: TestRun, location: ModuleLocation) -> None:
+    if not before.green:
+        raise Refused(
+            f"the suite is not green before the split: `{before.command}` exited {before.exit_code}"
+            f"{_first_failure(before)}; nothing written",
+            location.path,
+        )
 
 
 def _refuse_dirty(changes: ChangeSet, allow_dirty: bool) -> None:
@@ -349,10 +391,6 @@ def _first_failure(run: TestRun) -> str:
             return f" [first failure: {line.strip()[:200]}]"
     lines = run.tail.strip().splitlines()
     return f" [{lines[-1].strip()[:200]}]" if lines else ""
-
-
-def _rollback(applied: Applied) -> None:
-    applied.rollback()
 
 
 def with_layout(request: SplitRequest, layout: Path | None) -> SplitRequest:

@@ -92,7 +92,9 @@ def diff_of(out: str) -> str:
 
 
 def assert_one_line_error(result: Result, *fragments: str) -> None:
-    lines = result.err.strip().splitlines()
+    """One error line on stderr (progress lines, ``codeopt: running ...``, do not count)."""
+    progress = ("codeopt: running", "codeopt: importing")
+    lines = [line for line in result.err.strip().splitlines() if not line.startswith(progress)]
     assert len(lines) == 1, result.err
     assert "Traceback" not in result.err
     for fragment in fragments:
@@ -236,6 +238,7 @@ def test_small_module_has_nothing_to_split(tmp_path: Path) -> None:
         (("split", "missing.py"), "missing.py: no such Python module"),
         (("split", "notes.txt"), "not a .py file"),
         (("split", "tiny.py", "--verify", "true"), "--verify needs --apply"),
+        (("split", "tiny.py", "--plan", "--apply"), "--plan only writes the layout file"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(tmp_path: Path, args: tuple[str, ...], fragment: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from codeopt.commands.split import SplitRefused, SplitRequest, apply_split, propose_split, resolve_module_path
 from codeopt.commands.split_crosscheck import facade_bindings, rope_cross_check
 from codeopt.commands.split_location import locate_module
-from codeopt.errors import ConfigError, DirtyTree, Refused, VerificationFailed
+from codeopt.errors import ConfigError, DirtyTree, Refused, TransformError, VerificationFailed
 from codeopt.workspace.verify import TestRun
 
 MODULE = '''\
@@ -237,3 +237,18 @@ def test_rewrite_imports_points_importers_at_the_new_home_in_the_same_change(pro
         [sys.executable, "user.py"], cwd=project, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "5"
+
+
+def test_an_existing_file_where_the_package_goes_is_never_overwritten(project: Path) -> None:
+    (project / "pkg" / "mod").mkdir()
+    (project / "pkg" / "mod" / "alpha.py").write_text("precious = 1\n", encoding="utf-8")
+    with pytest.raises(TransformError, match=r"alpha\.py: already exists; the split would overwrite it"):
+        propose_split(request(project))
+
+
+def test_progress_is_told_before_each_slow_step(project: Path) -> None:
+    said: list[str] = []
+    req = request(project, verify="suite")
+    apply_split(propose_split(req), req, runner=lambda command, cwd: run(3), say=said.append)
+    assert [line.split()[0] for line in said] == ["running", "importing", "running"]
+    assert said[0] == f"running `suite` before the split (in {project})"
