@@ -5,7 +5,8 @@ code dependency (import-time, call-time, annotation, state). String edges (``__a
 left out of LCOM4, TurboMQ and modularity -- they are references, not design coupling -- but they are
 counted in the cross-module edges, because the emitter has to honour every one of them.
 
-- LCOM4: connected components of the units of one module; after a split, the worst module's value.
+- LCOM4: connected components of the units of one module (joined by a use, or by sharing a mutable
+  module variable); after a split, the worst module's value.
 - TurboMQ (normalised): mean over modules of CF = 2 mu / (2 mu + eps) (mu internal edges, eps edges
   crossing the module's border; CF = 0 for a module without internal edges). One module scores 1.0
   when it has any edge: the number is meant for comparing candidate splits, not for before vs after.
@@ -14,6 +15,7 @@ counted in the cross-module edges, because the emitter has to honour every one o
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -58,13 +60,28 @@ def measure(inv: Inventory, home: Mapping[str, str], module_count: int | None = 
     sizes = {module: sum(inv.unit(unit_id).lines for unit_id in ids) for module, ids in modules.items()}
     largest = len(inv.source.splitlines()) if len(modules) <= 1 else max(sizes.values(), default=0)
     return SplitMetrics(
-        lcom4=max((lcom4(ids, pairs) for ids in modules.values()), default=0),
+        lcom4=max(
+            (lcom4(ids, [*pairs, *shared_state_pairs(inv, home)]) for ids in modules.values()), default=0
+        ),
         turbo_mq=round(turbo_mq(home, pairs), 4),
         modularity=round(modularity(home, pairs), 4),
         cross_edges=cross_edges(inv, home),
         largest_lines=largest,
         modules=module_count if module_count is not None else max(1, len(modules)),
     )
+
+
+def shared_state_pairs(inv: Inventory, units: Iterable[str]) -> list[tuple[str, str]]:
+    """Units reading or writing the same mutable module variable are one responsibility, wherever
+    the variable itself lives (LCOM4's "both use the same attribute")."""
+    members = set(units)
+    users: dict[str, list[str]] = {}
+    for edge in inv.edges:
+        if edge.kind == "state" and edge.source in members:
+            group = users.setdefault(edge.target, [])
+            if edge.source not in group:
+                group.append(edge.source)
+    return [(a, b) for group in users.values() for a, b in itertools.pairwise(group)]
 
 
 def lcom4(units: Iterable[str], pairs: Iterable[tuple[str, str]]) -> int:
