@@ -67,3 +67,10 @@ def test_building_blocks() -> None:
     assert lcom4(["a", "b", "c", "d", "e"], pairs) == 3
     assert turbo_mq({"a": "1", "b": "1", "c": "2", "d": "2"}, pairs) == 1.0
     assert turbo_mq({"a": "1", "b": "2"}, [("a", "b")]) == 0.0  # no internal edge: CF 0
+
+
+def test_units_sharing_mutable_state_are_one_component() -> None:
+    source = "_cache = {}\n\n\ndef put(k, v):\n    _cache[k] = v\n\n\ndef drop():\n    _cache.clear()\n"
+    inv = build_inventory(source, Path("m.py"), "m")
+    # put and drop never call each other, but both mutate _cache (kept in another module)
+    assert measure(inv, {"_cache": "state", "put": "x", "drop": "x"}).lcom4 == 1
