@@ -254,8 +254,9 @@ def _guard_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSett
         return "star import (the names it binds are not known statically)"
     if binding.optional:
         return (
-            "optional dependency (inside try/except ImportError): the except branch decides a fallback "
-            "that a proxy cannot reproduce"
+            "optional dependency (try/except ImportError): a find_spec probe plus a proxy is not "
+            "equivalent (an installed module that fails to import would raise at first use instead of "
+            "taking the except branch)"
         )
     if binding.in_try:
         return "inside a try block (its exceptions would move to first use)"
