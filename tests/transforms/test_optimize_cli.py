@@ -116,6 +116,14 @@ def test_apply_then_behaviour_and_idempotence(tmp_path: Path) -> None:
     suite = pytest_in(root)
     assert suite.returncode == 0, suite.stdout + suite.stderr
     assert "3 passed" in suite.stdout
+    eager = subprocess.run(
+        [sys.executable, "-c", "import sys, pkg.mod; print('fakeheavy' in sys.modules)"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CODEOPT_EAGER": "1", "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert eager.stdout.strip() == "True", eager.stderr  # the switch back to eager imports works
     after = snapshot(root)
     again = codeopt(root, *ARGS)
     assert again.returncode == 0, again.stdout + again.stderr
