@@ -215,3 +215,25 @@ def test_other_flags_run_or_say_unavailable(tmp_path: Path, flag: str) -> None:
     assert "Traceback" not in result.stderr
     if result.returncode == 2:
         assert "no transform available" in result.stderr
+
+
+def test_target_version_from_requires_python(tmp_path: Path) -> None:
+    from codeopt.cli_optimize import parse_target_version
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nrequires-python = ">=3.15"\n')
+    (tmp_path / "src").mkdir()
+    assert parse_target_version(None, tmp_path / "src") == (3, 15)
+    assert parse_target_version("3.11", tmp_path / "src") == (3, 11)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert parse_target_version(None, tmp_path) == (3, 8)  # unknown: code that runs everywhere
+
+
+def test_loose_module_needs_the_runtime_package(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "script.py").write_text("import fakeheavy\n\n\ndef main():\n    return fakeheavy.get('x')\n")
+    skipped = codeopt(root, "script.py", "--lazy-imports", "--min-cost-ms", "5")
+    assert skipped.returncode == 0, skipped.stderr
+    assert "script.py:1: script.py: not inside a package" in skipped.stderr
+    forced = codeopt(root, "script.py", "--lazy-imports", "--min-cost-ms", "5", "--runtime", "package")
+    assert forced.returncode == 1
+    assert "+from codeopt_runtime.lazy import lazy_import" in forced.stdout
