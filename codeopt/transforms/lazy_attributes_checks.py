@@ -90,10 +90,18 @@ def fact_blockers(attr: EagerAttribute) -> str:
     return ""
 
 
+_CONTAINERS = frozenset(
+    {"collections.OrderedDict", "collections.defaultdict", "collections.deque", "collections.Counter"}
+)
+
+
 def callee_blocker(attr: EagerAttribute, allowed: frozenset[str], bound: frozenset[str]) -> str:
-    """Every call in the value must be a known side-effect-free constructor or pure builtin."""
+    """Every call in the value must be a known side-effect-free constructor or pure builtin, and one
+    worth deferring: an empty container costs less to build than a lazy attribute's first read."""
     if not attr.calls:
         return "its constructor could not be resolved to a known side-effect-free one"
+    if all(call in _CONTAINERS or (call in PURE_BUILTINS and call not in bound) for call in attr.calls):
+        return "it only builds containers: cheaper to build in `__init__` than to defer"
     for call in attr.calls:
         if call in allowed or (call in PURE_BUILTINS and call not in bound):
             continue

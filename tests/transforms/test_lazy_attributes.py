@@ -256,6 +256,10 @@ NO_OP = {
         + textwrap.indent(_class("self.m = difflib.SequenceMatcher()\n"), "    "),
         "defined inside a function",
     ),
+    "cheap container": (
+        _class("self.m = collections.defaultdict(list)\n").replace("import re", "import collections"),
+        "only builds containers",
+    ),
     "chained assignment": (
         _class("self.m = self.n = difflib.SequenceMatcher()\n"),
         "not a plain `self.x = ...` statement",
