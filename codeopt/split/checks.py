@@ -15,7 +15,6 @@ process that imports them all.
 from __future__ import annotations
 
 import ast
-import bisect
 import builtins
 import os
 import subprocess
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codeopt.split.emit_links import strong_cycles
+from codeopt.split.emit_model import unit_statements
 
 if TYPE_CHECKING:
     from codeopt.split.plan import Plan
@@ -179,11 +179,7 @@ def _describe(unit: Unit) -> str:
 
 
 def _expected_dumps(inv: Inventory, original: ast.Module) -> list[tuple[Unit, list[str]]]:
-    firsts = [unit.first_line for unit in inv.units]
-    by_unit: dict[str, list[ast.stmt]] = {unit.id: [] for unit in inv.units}
-    for stmt in original.body:
-        position = max(bisect.bisect_right(firsts, stmt.lineno) - 1, 0)
-        by_unit[inv.units[position].id].append(stmt)
+    by_unit = unit_statements(inv, original)
     result = []
     for unit in inv.units:
         if unit.kind == "import":

@@ -110,7 +110,7 @@ def _doctest_names(ctx: EmitContext) -> tuple[str, ...]:
     for unit in ctx.inv.units:
         if ctx.home[unit.id] not in ctx.submodules or unit.kind not in {"function", "class"}:
             continue
-        text = "".join(ctx.lines[unit.first_line - 1 : unit.last_line])
+        text = ctx.unit_source(unit)
         if ">>>" in text:
             names.extend(name for name in unit.names if name not in ctx.state)
     return tuple(names)
@@ -156,7 +156,7 @@ def _dunder_notes(ctx: EmitContext) -> list[str]:
     notes = []
     for unit in ctx.inv.units:
         key = ctx.home[unit.id]
-        text = "".join(ctx.lines[unit.first_line - 1 : unit.last_line])
+        text = ctx.unit_source(unit)
         if key not in ctx.submodules or ("__name__" not in text and "__file__" not in text):
             continue
         used = {

@@ -43,6 +43,8 @@ from codeopt.split.unit_model import Unit
 class _Piece:
     text: str
     unit: Unit | None  # None: generated (imports, re-exports)
+    start: int = 0  # the original lines it copies (units only)
+    end: int = 0
 
 
 def future_line(ctx: EmitContext) -> str:
@@ -51,16 +53,30 @@ def future_line(ctx: EmitContext) -> str:
     return f"from __future__ import {', '.join(ctx.inv.future_imports)}\n"
 
 
-def unit_text(
+def unit_pieces(
     ctx: EmitContext, unit: Unit, key: str, edits: Iterable[Edit] = (), inserts: Iterable[Insert] = ()
-) -> str:
-    """The unit's original lines, relative imports one level deeper per package added, plus edits."""
+) -> list[_Piece]:
+    """The unit's original lines (one piece per statement run), relative imports deepened, plus edits."""
     shift = ctx.shift(key)
     dots = [
         relative_dots_edit(ctx.lines, rel.line, rel.col, rel.level, shift)
         for rel in ctx.scans[unit.id].relative_imports
     ]
-    return render_lines(ctx.lines, unit.first_line, unit.last_line, [*dots, *edits], inserts)
+    every_edit = [*dots, *edits]
+    every_insert = list(inserts)
+    return [
+        _Piece(render_lines(ctx.lines, start, end, every_edit, every_insert), unit, start, end)
+        for start, end in ctx.spans[unit.id]
+    ]
+
+
+def unit_text(ctx: EmitContext, unit: Unit, key: str) -> str:
+    return join_pieces(ctx, unit_pieces(ctx, unit, key))
+
+
+def in_source_order(pieces: Iterable[_Piece]) -> list[_Piece]:
+    """Statements of the units of one file in their original order (a unit's parts may interleave)."""
+    return sorted(pieces, key=lambda piece: piece.start)
 
 
 def join_pieces(ctx: EmitContext, pieces: Sequence[_Piece]) -> str:
@@ -78,11 +94,11 @@ def join_pieces(ctx: EmitContext, pieces: Sequence[_Piece]) -> str:
 def _gap(ctx: EmitContext, before: _Piece, after: _Piece) -> str:
     first, second = before.unit, after.unit
     if first is not None and second is not None:
-        between = ctx.lines[first.last_line : second.first_line - 1]
+        between = ctx.lines[before.end : after.start - 1]
         blank = [not line.strip() for line in between]
-        if ctx.position[second.id] == ctx.position[first.id] + 1 and all(blank):
-            return "".join(between)
-        if first.kind == second.kind == "import" and first.first_line < second.first_line:
+        if before.end < after.start and all(blank):
+            return "".join(between)  # adjacent in the original: its spacing
+        if first.kind == second.kind == "import" and before.end < after.start:
             return "\n" if any(blank) else ""  # same import group in the original: no blank line
         return "\n\n"
     if first is None and second is None:
@@ -137,7 +153,9 @@ class FileEmitter:
     def text(self) -> str:
         header = future_line(self.ctx)
         imports = self.import_block()
-        body = join_pieces(self.ctx, [_Piece(self.render_unit(unit), unit) for unit in self.units])
+        body = join_pieces(
+            self.ctx, in_source_order(p for unit in self.units for p in self.render_unit(unit))
+        )
         parts = [part for part in (header, imports) if part]
         head = "\n".join(parts)
         return f"{head}\n\n{body}" if head else body
@@ -145,7 +163,7 @@ class FileEmitter:
     # imports ---------------------------------------------------------------------------------------
 
     def import_block(self) -> str:
-        copied = [_Piece(self.copied_import(uid), self.ctx.inv.unit(uid)) for uid in self._import_order()]
+        copied = [self.copied_import(uid) for uid in self._import_order()]
         typing_needed = bool(self._type_checking_names()) and "TYPE_CHECKING" not in self._copied_names()
         if typing_needed:
             copied.append(_Piece("from typing import TYPE_CHECKING\n", None))
@@ -164,11 +182,13 @@ class FileEmitter:
     def _import_order(self) -> list[str]:
         return [unit.id for unit in self.ctx.inv.units if unit.id in self.needs.imports]
 
-    def copied_import(self, unit_id: str) -> str:
+    def copied_import(self, unit_id: str) -> _Piece:
         unit = self.ctx.inv.unit(unit_id)
         used = self.needs.imports[unit_id]
         trimmed = self._trimmed_import(unit, used)
-        return trimmed if trimmed is not None else unit_text(self.ctx, unit, self.key)
+        spans = self.ctx.spans[unit.id]
+        text = trimmed if trimmed is not None else unit_text(self.ctx, unit, self.key)
+        return _Piece(text, unit, spans[0][0], spans[-1][1])
 
     def _trimmed_import(self, unit: Unit, used: set[str]) -> str | None:
         """A one-statement import reduced to the names used; None to copy the unit verbatim."""
@@ -244,7 +264,7 @@ class FileEmitter:
 
     # units -----------------------------------------------------------------------------------------
 
-    def render_unit(self, unit: Unit) -> str:
+    def render_unit(self, unit: Unit) -> list[_Piece]:
         edits: list[Edit] = []
         inserts: dict[tuple[int, str], set[str]] = {}
         for ref, owner in self.needs.state_refs:
@@ -262,7 +282,7 @@ class FileEmitter:
         rendered_inserts = [
             Insert(line, f"{indent}{text}\n") for (line, indent), texts in inserts.items() for text in texts
         ]
-        return unit_text(self.ctx, unit, self.key, edits, rendered_inserts)
+        return unit_pieces(self.ctx, unit, self.key, edits, rendered_inserts)
 
     def _sibling_edit(
         self, ref: Ref, target: str, edits: list[Edit], inserts: dict[tuple[int, str], set[str]]
@@ -287,7 +307,7 @@ class FileEmitter:
         return Edit(ref.line, char_col(text, ref.col), char_col(text, ref.end_col), f"{alias}.{ref.name}")
 
     def _in_unit(self, ref: Ref, unit: Unit) -> bool:
-        return unit.first_line <= ref.line <= unit.last_line
+        return self.ctx.contains(unit, ref.line)
 
     def _global_edits(self, unit: Unit) -> list[Edit]:
         edits = []
@@ -321,11 +341,12 @@ def facade_text(
     header = "".join(ctx.lines[: first - 1])
     pieces: list[_Piece] = []
     exported: set[str] = set()
-    for unit in ctx.inv.units:
+    runs = sorted(((start, unit) for unit in ctx.inv.units for start, _ in ctx.spans[unit.id]), key=_first)
+    for start, unit in runs:
         key = ctx.home[unit.id]
         if key in {FACADE, IMPORT}:
             pieces.extend(_exports(ctx, _submodules_used(ctx, unit), exported))
-            pieces.append(_Piece(unit_text(ctx, unit, FACADE), unit))
+            pieces.extend(piece for piece in unit_pieces(ctx, unit, FACADE) if piece.start == start)
         elif key != MAIN:
             pieces.extend(_exports(ctx, [key], exported))
     pieces.extend(_exports(ctx, list(ctx.submodules), exported))
@@ -334,6 +355,10 @@ def facade_text(
     state = {name: owner for name, owner in ctx.state.items()}
     text += runtime_block(ctx.dotted(FACADE), bindings, state, () if renamed else doctests, renamed)
     return text
+
+
+def _first(run: tuple[int, Unit]) -> int:
+    return run[0]
 
 
 def _submodules_used(ctx: EmitContext, unit: Unit) -> list[str]:
@@ -413,5 +438,7 @@ def main_text(ctx: EmitContext, needs: FileNeeds) -> str:
     if names:
         head += ("\n" if head else "") + import_line(".", "", [(name, None) for name in names])
     units = ctx.units_in(MAIN)
-    body = join_pieces(ctx, [_Piece(unit_text(ctx, unit, MAIN), unit) for unit in units])
+    body = join_pieces(
+        ctx, in_source_order(piece for unit in units for piece in unit_pieces(ctx, unit, MAIN))
+    )
     return f"{head}\n\n{body}" if head else body

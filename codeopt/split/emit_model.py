@@ -8,7 +8,6 @@ new files are laid out on disk (a submodule that is also a prefix of another bec
 from __future__ import annotations
 
 import ast
-import bisect
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -75,13 +74,41 @@ class EmitContext:
 
     @cached_property
     def statements(self) -> dict[str, list[ast.stmt]]:
-        """unit id -> its top-level ``ast`` statements (units cover disjoint line ranges)."""
-        firsts = [unit.first_line for unit in self.inv.units]
-        found: dict[str, list[ast.stmt]] = {unit.id: [] for unit in self.inv.units}
-        for stmt in self.tree.body:
-            position = bisect.bisect_right(firsts, stmt.lineno) - 1
-            found[self.inv.units[max(position, 0)].id].append(stmt)
+        """unit id -> its top-level ``ast`` statements, through the unit's body indexes."""
+        return unit_statements(self.inv, self.tree)
+
+    @cached_property
+    def spans(self) -> dict[str, list[tuple[int, int]]]:
+        """unit id -> the line ranges of its statements, comments above each included.
+
+        A unit may gather statements that are not adjacent (``X = None`` early, ``class X`` later):
+        only its own lines are copied, never the units between them.
+        """
+        groups = body_groups(self.tree)
+        found: dict[str, list[tuple[int, int]]] = {}
+        for unit in self.inv.units:
+            ranges = []
+            for position, index in enumerate(unit.body_indexes):
+                end = groups[index][-1].end_lineno or groups[index][-1].lineno
+                start = unit.first_line if position == 0 else self._leading_start(groups, index)
+                ranges.append((start, end))
+            found[unit.id] = ranges
         return found
+
+    def _leading_start(self, groups: list[list[ast.stmt]], index: int) -> int:
+        """The first comment or code line after the previous statement (blank lines skipped)."""
+        previous = groups[index - 1][-1]
+        line = (previous.end_lineno or previous.lineno) + 1
+        code = _code_start(groups[index][0])
+        while line < code and not self.lines[line - 1].strip():
+            line += 1
+        return line
+
+    def contains(self, unit: Unit, line: int) -> bool:
+        return any(start <= line <= end for start, end in self.spans[unit.id])
+
+    def unit_source(self, unit: Unit) -> str:
+        return "".join("".join(self.lines[start - 1 : end]) for start, end in self.spans[unit.id])
 
     @cached_property
     def module_names(self) -> frozenset[str]:
@@ -221,5 +248,30 @@ class EmitContext:
             return base
         return f"{base}.{key}"
 
-    def unit_text_range(self, unit: Unit) -> tuple[int, int]:
-        return unit.first_line, unit.last_line
+
+def body_groups(tree: ast.Module) -> list[list[ast.stmt]]:
+    """``ast`` statements per LibCST body statement (``a = 1; b = 2`` is one body statement)."""
+    groups: list[list[ast.stmt]] = []
+    for stmt in tree.body:
+        if groups and stmt.lineno == (groups[-1][-1].end_lineno or groups[-1][-1].lineno):
+            groups[-1].append(stmt)
+        else:
+            groups.append([stmt])
+    return groups
+
+
+def unit_statements(inv: Inventory, tree: ast.Module) -> dict[str, list[ast.stmt]]:
+    """unit id -> its ``ast`` statements in source order (shared with the static checks)."""
+    groups = body_groups(tree)
+    return {
+        unit.id: [stmt for index in unit.body_indexes for stmt in groups[index]] for unit in unit_list(inv)
+    }
+
+
+def unit_list(inv: Inventory) -> tuple[Unit, ...]:
+    return inv.units
+
+
+def _code_start(stmt: ast.stmt) -> int:
+    decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
+    return min([stmt.lineno, *(decorator.lineno for decorator in decorators)])

@@ -244,8 +244,12 @@ class _Scanner:
         self.visit_all(node.decorator_list, frames, when)
         self.visit_all(node.bases, frames, when)
         self.visit_all((keyword.value for keyword in node.keywords), frames, when)
-        bound, _ = local_bindings(node.body)
-        self.visit_all(node.body, [*frames, _Frame("class", bound)], when)
+        # A class body looks a name up in the class namespace, then in the module: a read before the
+        # class assigns the name (``_template = _template``) is a module reference.
+        frame = _Frame("class")
+        for stmt in node.body:
+            self.visit(stmt, [*frames, frame], when)
+            frame.locals |= local_bindings([stmt])[0]
 
     def comprehension(self, node: ast.AST, frames: list[_Frame], when: str) -> None:
         assert isinstance(node, _COMPREHENSIONS)

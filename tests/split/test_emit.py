@@ -283,3 +283,33 @@ def test_a_facade_name_used_at_import_time_is_refused(tmp_path: Path) -> None:
     inv = build_inventory(path.read_text(encoding="utf-8"), path, "pkg.mod")
     with pytest.raises(TransformError, match="uses __version__ at import time"):
         emit_package(inv, build_plan(inv, {"LABEL": "labels"}, []))
+
+
+INTERLEAVED = """\
+Mode = None  # placeholder: helpers check it before the class exists
+
+
+def helper(x):
+    return x if Mode is None else Mode(x)
+
+
+class Mode(int):
+    pass
+
+
+LABEL = helper(1)
+"""
+
+
+def test_a_unit_made_of_separate_statements_copies_only_its_own_lines(tmp_path: Path) -> None:
+    """``Mode = None`` and ``class Mode`` are one unit (one name); ``helper`` between them is not in it."""
+    result = split(tmp_path, INTERLEAVED, {"Mode": "modes", "helper": "helpers", "LABEL": "helpers"})
+    modes = result.text("pkg/mod/modes.py")
+    assert modes == INTERLEAVED.split("\n\n\ndef helper")[0] + "\n\n\nclass Mode(int):\n    pass\n"
+    assert "def helper" not in modes
+    assert run_python(tmp_path, "from pkg.mod import LABEL, Mode; print(type(LABEL).__name__)") == "Mode\n"
+
+
+def test_statements_of_units_in_one_file_keep_their_original_order(tmp_path: Path) -> None:
+    result = split(tmp_path, INTERLEAVED, {"Mode": "core", "helper": "core", "LABEL": "core"})
+    assert result.text("pkg/mod/core.py") == INTERLEAVED
