@@ -350,11 +350,18 @@ def facade_text(
         elif key != MAIN:
             pieces.extend(_exports(ctx, [key], exported))
     pieces.extend(_exports(ctx, list(ctx.submodules), exported))
-    text = header + join_pieces(ctx, pieces)
+    text = header + join_pieces(ctx, pieces) + _footer(ctx)
     text += _generated_all(ctx)
     state = {name: owner for name, owner in ctx.state.items()}
     text += runtime_block(ctx.dotted(FACADE), bindings, state, () if renamed else doctests, renamed)
     return text
+
+
+def _footer(ctx: EmitContext) -> str:
+    """Comments after the last statement of the old module stay at the end of the facade."""
+    last = max((end for spans in ctx.spans.values() for _, end in spans), default=len(ctx.lines))
+    rest = "".join(ctx.lines[last:])
+    return "\n" + rest.strip("\n") + "\n" if rest.strip() else ""
 
 
 def _first(run: tuple[int, Unit]) -> int:

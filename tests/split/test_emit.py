@@ -313,3 +313,14 @@ def test_a_unit_made_of_separate_statements_copies_only_its_own_lines(tmp_path: 
 def test_statements_of_units_in_one_file_keep_their_original_order(tmp_path: Path) -> None:
     result = split(tmp_path, INTERLEAVED, {"Mode": "core", "helper": "core", "LABEL": "core"})
     assert result.text("pkg/mod/core.py") == INTERLEAVED
+
+
+def test_header_and_footer_comments_stay_in_the_facade(tmp_path: Path) -> None:
+    source = (
+        "#!/usr/bin/env python\n# Copyright notice.\n\nX = 1\n\n\ndef f():\n    return X\n\n# end of module\n"
+    )
+    result = split(tmp_path, source, {"X": "core", "f": "core"})
+    facade = result.text("pkg/mod/__init__.py")
+    assert facade.startswith(
+        "#!/usr/bin/env python\n# Copyright notice.\n\nfrom .core import X, f\n\n# end of module\n"
+    )
