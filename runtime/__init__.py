@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 __getattr__, __dir__, __all__ = _attach(
     __name__,
-    submodules=["alerting", "cache", "db", "errors", "lazy", "pool", "profiling", "scaling"],
+    submodules=["alerting", "cache", "db", "errors", "lazy", "pool", "pooled", "profiling", "scaling"],
     submod_attrs={
         "errors": ["RuntimeLibError", "LazyImportError", "PoolError", "PoolTimeout", "PoolClosed"],
         "lazy": [
@@ -33,6 +33,7 @@ __getattr__, __dir__, __all__ = _attach(
             "LazyObject",
         ],
         "pool": ["ObjectPool", "AsyncObjectPool", "PoolStats"],
+        "pooled": ["PoolMap"],
         "profiling": ["MemoryProfiler", "MemoryReport", "memory_window", "profile_memory"],
         "cache": ["cached", "async_cached", "MemoryCache", "MultiLevelCache", "invalidate_tag"],
     },
