@@ -10,6 +10,7 @@ from codeopt.analysis.facts import EagerAttribute
 from codeopt.analysis.import_cost import estimate_import_cost, is_stdlib
 from codeopt.analysis.model import FileAnalysis
 from codeopt.analysis.project import ProjectAnalysis
+from codeopt.analysis.side_effects import SIDE_EFFECT_FREE
 from codeopt.rules.base import Finding, Invalid, Option, Rule, Severity, Valid
 from codeopt_rules._text import code, names
 
@@ -262,6 +263,11 @@ class EagerHeavyAttribute(Rule):
             )
         if attr.custom_getattr:
             blockers.append("the class customises attribute access (`__getattr__`/`__setattr__`)")
+        side_effects = _side_effects(attr)
+        if side_effects:
+            blockers.append(
+                f"building it has side effects ({side_effects}): defer it by hand where that is safe"
+            )
         if params:
             blockers.append(
                 f"the value reads {names(params, 3)} from `__init__`: keep it on the instance first"
@@ -278,6 +284,16 @@ class EagerHeavyAttribute(Rule):
             data={"methods": attr.methods, "used_by": len(attr.used_by)},
             fix="" if blockers else None,
         )
+
+
+def _side_effects(attr: EagerAttribute) -> str:
+    """What makes deferring the value unsafe to automate ("" when every call is side-effect free)."""
+    if attr.reads_file:
+        return "it reads a file"
+    for call in attr.calls:
+        if call not in SIDE_EFFECT_FREE:
+            return f"`{call}()`"
+    return ""
 
 
 def _expensive(attr: EagerAttribute, wanted: set[str]) -> str:

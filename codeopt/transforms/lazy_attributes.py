@@ -27,6 +27,7 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codeopt.analysis.facts import EagerAttribute, ModuleFacts, facts_from_tree
+from codeopt.analysis.side_effects import SIDE_EFFECT_FREE
 from codeopt.transforms.base import (
     Changed,
     Failed,
@@ -39,7 +40,6 @@ from codeopt.transforms.base import (
     register,
 )
 from codeopt.transforms.lazy_attributes_checks import (
-    SIDE_EFFECT_FREE,
     ClassShape,
     callee_blocker,
     class_blockers,

@@ -21,45 +21,6 @@ import libcst as cst
 from codeopt.analysis.facts import EagerAttribute
 from codeopt.transforms.pooling_scope import ModuleScope
 
-# Constructors that only build an in-memory object: no I/O that changes anything, no threads, no global
-# registration, no file content read (a file read later could see different content).
-SIDE_EFFECT_FREE = (
-    "difflib.SequenceMatcher",
-    "difflib.Differ",
-    "difflib.HtmlDiff",
-    "re.compile",
-    "collections.OrderedDict",
-    "collections.defaultdict",
-    "collections.deque",
-    "collections.Counter",
-    "collections.ChainMap",
-    "json.JSONDecoder",
-    "json.JSONEncoder",
-    "string.Template",
-    "string.Formatter",
-    "struct.Struct",
-    "textwrap.TextWrapper",
-    "pprint.PrettyPrinter",
-    "csv.Sniffer",
-    "decimal.Context",
-    "fractions.Fraction",
-    "zlib.compressobj",
-    "zlib.decompressobj",
-    "hashlib.sha256",
-    "hashlib.md5",
-    "hashlib.sha1",
-    # Heavy, but they only build client objects: no connection, no write, until first used (CO302's
-    # usual findings). Errors in their arguments surface at first use instead of in __init__.
-    "requests.Session",
-    "requests.session",
-    "httpx.Client",
-    "urllib3.PoolManager",
-    "redis.Redis",
-    "redis.StrictRedis",
-    "redis.from_url",
-    "sqlalchemy.create_engine",
-    "ssl.create_default_context",
-)
 # Builtins that build values from their arguments and nothing else.
 PURE_BUILTINS = frozenset(
     {

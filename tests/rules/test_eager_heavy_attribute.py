@@ -110,3 +110,25 @@ def test_conditional_and_method_less_classes_are_skipped() -> None:
                 self.s = requests.Session()
         """
     assert run_rule(RULE, code) == []
+
+
+def test_side_effecting_constructor_gets_no_automatic_fix() -> None:
+    # optimize --lazy-attributes defers only side-effect-free constructors: the rule must not promise more
+    code = """
+        import sqlite3
+
+        DB = "app.db"
+
+        class Store:
+            def __init__(self):
+                self.db = sqlite3.connect(DB)
+
+            def get(self, key):
+                return self.db.execute("select", (key,))
+
+            def name(self):
+                return "store"
+        """
+    (finding,) = run_rule(RULE, code)
+    assert finding.fix == ""
+    assert "not automatic: building it has side effects (`sqlite3.connect()`)" in finding.message
