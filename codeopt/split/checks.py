@@ -191,12 +191,22 @@ def _expected_dumps(inv: Inventory, original: ast.Module) -> list[tuple[Unit, li
 
 def _definitions(tree: ast.Module, generated_all: bool, is_facade: bool) -> Iterable[ast.stmt]:
     """Top-level statements that are not imports nor code the emitter generated."""
-    for stmt in tree.body:
+    for position, stmt in enumerate(tree.body):
         if _only_imports(stmt):
             continue
+        if position == 0 and not is_facade and _is_docstring(stmt):
+            continue  # the one-line docstring the emitter gives every submodule
         if is_facade and _is_generated(stmt, generated_all):
             continue
         yield stmt
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
 
 
 def _only_imports(stmt: ast.stmt) -> bool:

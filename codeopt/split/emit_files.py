@@ -151,14 +151,28 @@ class FileEmitter:
         return found
 
     def text(self) -> str:
-        header = future_line(self.ctx)
-        imports = self.import_block()
+        doc = self.docstring()
+        parts = [part for part in (future_line(self.ctx), self.import_block()) if part]
+        head = "\n".join(parts)
         body = join_pieces(
             self.ctx, in_source_order(p for unit in self.units for p in self.render_unit(unit))
         )
-        parts = [part for part in (header, imports) if part]
-        head = "\n".join(parts)
-        return f"{head}\n\n{body}" if head else body
+        if head:
+            return f"{doc}\n{head}\n\n{body}" if doc else f"{head}\n\n{body}"
+        return f"{doc}\n\n{body}" if doc else body
+
+    def docstring(self) -> str:
+        """One line saying where the code came from (linters ask every module for a docstring)."""
+        names = list(dict.fromkeys(name for unit in self.units for name in unit.names))
+        origin = f"Split out of {self.ctx.dotted(FACADE)}"
+        text = f"{origin}."
+        for count in range(1, len(names) + 1):
+            rest = len(names) - count
+            candidate = f"{origin}: {', '.join(names[:count])}" + (f" and {rest} more." if rest else ".")
+            if len(candidate) > 96 and count > 1:
+                break
+            text = candidate
+        return f'"""{text}"""\n' if '"""' not in text and "\\" not in text else ""
 
     # imports ---------------------------------------------------------------------------------------
 

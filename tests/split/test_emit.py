@@ -75,8 +75,8 @@ SIBLING = {"pkg/sibling.py": "VALUE = 7\n"}
 
 def test_units_are_copied_verbatim_with_only_the_imports_they_use(tmp_path: Path) -> None:
     result = split(tmp_path, SOURCE, {"LIMIT": "base", "fmt": "base", "Store": "store"}, extra=SIBLING)
-    assert result.text("pkg/mod/base.py") == BASE_AFTER
-    assert result.text("pkg/mod/store.py") == STORE_AFTER
+    assert result.body("pkg/mod/base.py") == BASE_AFTER
+    assert result.body("pkg/mod/store.py") == STORE_AFTER
 
 
 def test_facade_keeps_docstring_imports_and_reexports_every_name(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_nested_submodules_get_packages_and_deeper_relative_imports(tmp_path: Pa
         tmp_path, SOURCE, {"LIMIT": "core.base", "fmt": "core.base", "Store": "io.store"}, extra=SIBLING
     )
     assert result.text("pkg/mod/core/__init__.py") == ""
-    store = result.text("pkg/mod/io/store.py")
+    store = result.body("pkg/mod/io/store.py")
     assert "from ..core.base import fmt\n" in store
     assert "        from ...sibling import VALUE\n" in store
     assert (
@@ -147,11 +147,11 @@ def test_call_time_cycle_becomes_module_import_with_qualified_uses(tmp_path: Pat
     )
     modes = {(link.source, link.target): link.mode for link in result.emitted.links}
     assert modes == {("nodes", "helpers"): MODULE_IMPORT, ("helpers", "nodes"): MODULE_IMPORT}
-    nodes = result.text("pkg/mod/nodes.py")
+    nodes = result.body("pkg/mod/nodes.py")
     assert nodes.startswith("from . import helpers\n")
     assert 'return "node:" + helpers.helper(self)' in nodes
     assert "return helpers.describe(self)" in nodes
-    helpers = result.text("pkg/mod/helpers.py")
+    helpers = result.body("pkg/mod/helpers.py")
     assert "isinstance(node, nodes.Node)" in helpers
     for module in ("pkg.mod.nodes", "pkg.mod.helpers", "pkg.mod"):
         out = run_python(tmp_path, f"import {module}; from pkg.mod import Leaf; print(Leaf().kind())")
@@ -178,7 +178,7 @@ def test_import_time_edge_plus_reverse_call_uses_a_function_local_import(tmp_pat
     result = split(tmp_path, BASE_CYCLE, {"Base": "base", "Child": "child", "make": "child"})
     modes = {(link.source, link.target): link.mode for link in result.emitted.links}
     assert modes == {("base", "child"): LOCAL_IMPORT, ("child", "base"): FROM_IMPORT}
-    assert result.text("pkg/mod/base.py") == textwrap.dedent(
+    assert result.body("pkg/mod/base.py") == textwrap.dedent(
         """\
         class Base:
             def run(self):
@@ -234,9 +234,9 @@ def test_global_state_is_owned_by_one_module_and_read_through_it(tmp_path: Path)
             "current": "api",
         },
     )
-    config = result.text("pkg/mod/config.py")
+    config = result.body("pkg/mod/config.py")
     assert config == "from . import _state\n\n\ndef configure(mode):\n    _state._mode = mode\n"
-    api = result.text("pkg/mod/api.py")
+    api = result.body("pkg/mod/api.py")
     assert "    _state._registry = {**_state._registry, name: _state._mode}\n" in api
     assert "global" not in api
     out = run_python(
@@ -272,7 +272,7 @@ def test_a_facade_name_used_at_call_time_is_imported_inside_the_function(tmp_pat
     """The facade is still executing when submodules load, so a module-level import of it would fail."""
     result = split(tmp_path, PINNED, {"version": "info"})
     assert (
-        result.text("pkg/mod/info.py")
+        result.body("pkg/mod/info.py")
         == 'def version():\n    from . import __version__\n    return "v" + __version__\n'
     )
     assert run_python(tmp_path, "import pkg.mod.info as i; print(i.version())") == "v1.2\n"
@@ -304,7 +304,7 @@ LABEL = helper(1)
 def test_a_unit_made_of_separate_statements_copies_only_its_own_lines(tmp_path: Path) -> None:
     """``Mode = None`` and ``class Mode`` are one unit (one name); ``helper`` between them is not in it."""
     result = split(tmp_path, INTERLEAVED, {"Mode": "modes", "helper": "helpers", "LABEL": "helpers"})
-    modes = result.text("pkg/mod/modes.py")
+    modes = result.body("pkg/mod/modes.py")
     assert modes == INTERLEAVED.split("\n\n\ndef helper")[0] + "\n\n\nclass Mode(int):\n    pass\n"
     assert "def helper" not in modes
     assert run_python(tmp_path, "from pkg.mod import LABEL, Mode; print(type(LABEL).__name__)") == "Mode\n"
@@ -312,7 +312,7 @@ def test_a_unit_made_of_separate_statements_copies_only_its_own_lines(tmp_path: 
 
 def test_statements_of_units_in_one_file_keep_their_original_order(tmp_path: Path) -> None:
     result = split(tmp_path, INTERLEAVED, {"Mode": "core", "helper": "core", "LABEL": "core"})
-    assert result.text("pkg/mod/core.py") == INTERLEAVED
+    assert result.body("pkg/mod/core.py") == INTERLEAVED
 
 
 def test_header_and_footer_comments_stay_in_the_facade(tmp_path: Path) -> None:

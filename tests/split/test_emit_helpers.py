@@ -29,6 +29,13 @@ class Split:
     def text(self, relative: str) -> str:
         return (self.root / relative).read_text(encoding="utf-8")
 
+    def body(self, relative: str) -> str:
+        """A submodule's text without the one-line docstring the emitter gives it."""
+        text = self.text(relative)
+        first, _, rest = text.partition("\n\n")
+        assert first.startswith('"""Split out of ') and first.endswith('."""'), first
+        return rest.lstrip("\n")
+
 
 def write_project(
     root: Path, source: str, extra: Mapping[str, str] | None = None, module: str = "pkg.mod"

@@ -127,7 +127,7 @@ def test_6_conditional_definitions_move_as_one_unit(tmp_path: Path) -> None:
             return version(), toml is not None
         """
     result = split(tmp_path, source, {"toml": "compat", "version": "compat", "describe": "api"})
-    compat = result.text("pkg/mod/compat.py")
+    compat = result.body("pkg/mod/compat.py")
     assert "try:\n    import tomllib as toml\nexcept ImportError:\n    toml = None\n" in compat
     assert 'if sys.version_info >= (3, 8):\n    def version():\n        return "new"\nelse:\n' in compat
     assert run_python(tmp_path, "from pkg.mod import describe; print(describe())") == "('new', True)\n"
@@ -147,7 +147,7 @@ def test_7_relative_imports_deepen_future_imports_spread_local_imports_stay(tmp_
         """
     extra = {"pkg/settings.py": "DEFAULT = 'none'\n\n\ndef lookup(name):\n    return {'a': 1}.get(name)\n"}
     result = split(tmp_path, source, {"load": "io.loader"}, extra=extra)
-    assert result.text("pkg/mod/io/loader.py") == textwrap.dedent(
+    assert result.body("pkg/mod/io/loader.py") == textwrap.dedent(
         """\
         from __future__ import annotations
 
@@ -222,7 +222,7 @@ def test_10_comments_travel_docstring_stays_strings_are_never_rewritten(tmp_path
             return walk.__name__ if node else "helper"
         '''
     result = split(tmp_path, source, {"walk": "walking", "helper": "helping"})
-    walking = result.text("pkg/mod/walking.py")
+    walking = result.body("pkg/mod/walking.py")
     assert "# Comment above walk travels with it.\ndef walk(node):\n" in walking
     assert '"""Calls helper(node); this docstring keeps the bare name."""' in walking
     assert 'return "helper" + helping.helper(node)' in walking
@@ -244,7 +244,7 @@ def test_11_module_aliases_avoid_local_names(tmp_path: Path) -> None:
             return draw.__name__
         """
     result = split(tmp_path, source, {"shape": "shapes", "draw": "drawing", "render": "shapes"})
-    drawing = result.text("pkg/mod/drawing.py")
+    drawing = result.body("pkg/mod/drawing.py")
     assert drawing.startswith("from . import shapes as _shapes_module\n")
     assert "return [_shapes_module.shape(item) for item in shapes] + [_shapes_module.render()]" in drawing
     assert run_python(tmp_path, "from pkg.mod import draw; print(draw(['a']))") == "['a', 'draw']\n"
@@ -275,7 +275,7 @@ def test_6b_names_bound_on_some_paths_only_are_never_imported_by_name(tmp_path: 
     result = split(
         tmp_path, source, {"native": "platform", "accel": "platform", "describe": "api", "use": "api"}
     )
-    api = result.text("pkg/mod/api.py")
+    api = result.body("pkg/mod/api.py")
     assert "from . import platform\n" in api and "platform.native() if" in api
     facade = result.text("pkg/mod/__init__.py")
     assert "from .platform import" not in facade
@@ -307,7 +307,7 @@ def test_7b_an_import_placed_after_code_to_break_a_cycle_stays_late(tmp_path: Pa
     write_project(tmp_path / "before", source, extra)
     assert run_python(tmp_path / "before", "from pkg.mod import Base; print(Base().run())") == "True\n"
     result = split(tmp_path / "after", source, {"Base": "base"}, extra=extra)
-    base = result.text("pkg/mod/base.py")
+    base = result.body("pkg/mod/base.py")
     assert (
         base == "class Base:\n    def run(self):\n        from . import helper\n        return helper(self)\n"
     )
