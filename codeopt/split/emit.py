@@ -79,7 +79,7 @@ def _emit(ctx: EmitContext, options: EmitOptions) -> Emitted:
             if name not in ctx.state:
                 bindings.setdefault(name, []).append(key)
     for package in sorted(ctx.packages - set(ctx.submodules)):
-        files[ctx.path_of(package)] = ""
+        files[ctx.path_of(package)] = f'"""Submodules split out of {ctx.dotted(FACADE)}."""\n'
     renamed = _renamed(ctx) if options.keep_module_names else ()
     files[ctx.path_of(FACADE)] = facade_text(ctx, bindings, renamed, _doctest_names(ctx))
     if MAIN in needs:

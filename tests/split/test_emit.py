@@ -101,7 +101,7 @@ def test_nested_submodules_get_packages_and_deeper_relative_imports(tmp_path: Pa
     result = split(
         tmp_path, SOURCE, {"LIMIT": "core.base", "fmt": "core.base", "Store": "io.store"}, extra=SIBLING
     )
-    assert result.text("pkg/mod/core/__init__.py") == ""
+    assert result.text("pkg/mod/core/__init__.py") == '"""Submodules split out of pkg.mod."""\n'
     store = result.body("pkg/mod/io/store.py")
     assert "from ..core.base import fmt\n" in store
     assert "        from ...sibling import VALUE\n" in store
