@@ -236,7 +236,8 @@ def collect(request: OptimizeRequest, settings: Settings, root: Path) -> Optimiz
     workers = request.jobs or os.cpu_count() or 1
     files = tuple(_outcomes(jobs, workers)) if runnable else ()
     if sources:
-        files, jobs = _drop_pointless(files, jobs, sources, workers)
+        importers = _importers(found, root)
+        files, jobs = _drop_pointless(files, jobs, sources, importers, workers)
     changes = _change_set(files, jobs)
     return OptimizeOutcome(
         root=root,
@@ -280,6 +281,21 @@ def _project_sources(found: Sequence[Discovered], root: Path) -> dict[str, tuple
     return sources
 
 
+def _importers(found: Sequence[Discovered], root: Path) -> dict[str, ModuleText]:
+    """Test modules of the run: not rewritten, but what they import by name must stay the object."""
+    texts: dict[str, ModuleText] = {}
+    for item in found:
+        if not is_test_file(item.path):
+            continue
+        try:
+            text = read_source(item.path).text
+        except CodeoptError:
+            continue
+        key = item.module or f"<test>{item.path}"
+        texts[key] = ModuleText(text, item.is_package, os.path.relpath(item.path, root))
+    return texts
+
+
 POINTLESS_ROUNDS = 4
 LOADED_ANYWAY = "lazy-imports.loaded-anyway"
 
@@ -288,6 +304,7 @@ def _drop_pointless(
     files: tuple[FileOutcome, ...],
     jobs: list[_Job],
     sources: Mapping[str, tuple[str, str, bool]],
+    importers: Mapping[str, ModuleText],
     workers: int,
 ) -> tuple[tuple[FileOutcome, ...], list[_Job]]:
     """Re-plan files whose lazy imports another module loads anyway (see ``lazy_imports_gain``), until
@@ -300,7 +317,7 @@ def _drop_pointless(
                 shown, text, is_package = sources[job.module]
                 after = by_path[job.path].after
                 texts[job.module] = ModuleText(after if after is not None else text, is_package, shown)
-        found = pointless(texts)
+        found = pointless(texts, importers)
         if not found:
             break
         jobs = [_keep_eager(job, found.get(job.module, ())) for job in jobs]

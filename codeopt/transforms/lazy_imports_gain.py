@@ -30,11 +30,24 @@ class ModuleText:
 class _Module:
     eager: tuple[str, ...]  # modules its import-time statements load (absolute)
     lazy: tuple[str, ...]  # targets of its lazy declarations (absolute)
+    names: tuple[tuple[str, str], ...] = ()  # (module, name) pairs it imports by name: ``from m import n``
+    declared: tuple[str, ...] = ()  # the names its lazy declarations bind
 
 
-def pointless(modules: Mapping[str, ModuleText]) -> dict[str, tuple[tuple[str, str], ...]]:
-    """module -> ((lazy target, why it gains nothing), ...) for declarations that gain nothing."""
+NAME_KEY = "name:"  # entries keyed by a bound name rather than a module: "name:Session"
+
+
+def pointless(
+    modules: Mapping[str, ModuleText], importers: Mapping[str, ModuleText] | None = None
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """module -> ((lazy target or ``name:N``, why it must stay eager), ...).
+
+    Two reasons: the target is loaded anyway when the module is imported; or another module (``importers``
+    adds ones that are not rewritten, such as tests) imports the proxy's *name* from this module, where it
+    would receive a proxy instead of the object (``isinstance(x, pkg.mod.Session)`` would fail)."""
     scanned = {name: _scan(name, item) for name, item in modules.items()}
+    others = {name: _scan(name, item) for name, item in (importers or {}).items()}
+    by_name = _imported_by_name({**others, **scanned}, {**(importers or {}), **modules})
     result: dict[str, tuple[tuple[str, str], ...]] = {}
     for name, module in scanned.items():
         if not module.lazy:
@@ -45,9 +58,28 @@ def pointless(modules: Mapping[str, ModuleText]) -> dict[str, tuple[tuple[str, s
             for target in module.lazy
             if target in loaders
         )
+        found += tuple(
+            (
+                f"{NAME_KEY}{bound}",
+                f"imported by name from {name} in {by_name[name, bound]}: it would get the proxy",
+            )
+            for bound in module.declared
+            if (name, bound) in by_name
+        )
         if found:
             result[name] = found
     return result
+
+
+def _imported_by_name(
+    scanned: Mapping[str, _Module], texts: Mapping[str, ModuleText]
+) -> dict[tuple[str, str], str]:
+    """(module, name) -> the first importer's path, for every ``from module import name`` in the project."""
+    found: dict[tuple[str, str], str] = {}
+    for importer, module in sorted(scanned.items()):
+        for pair in module.names:
+            found.setdefault(pair, texts[importer].shown)
+    return found
 
 
 def _reason(name: str, target: str, loader: str, modules: Mapping[str, ModuleText]) -> str:
@@ -89,6 +121,7 @@ def _scan(name: str, item: ModuleText) -> _Module:
     package = name if item.is_package else name.rpartition(".")[0]
     eager: list[str] = []
     lazy: list[str] = []
+    declared: list[str] = []
     for statement in _import_time_statements(tree.body):
         if isinstance(statement, ast.Import):
             eager.extend(alias.name for alias in statement.names)
@@ -100,7 +133,23 @@ def _scan(name: str, item: ModuleText) -> _Module:
             target = _declared(statement, package)
             if target is not None:
                 lazy.append(target)
-    return _Module(tuple(dict.fromkeys(e for e in eager if e)), tuple(dict.fromkeys(lazy)))
+                declared.extend(t.id for t in statement.targets if isinstance(t, ast.Name))  # type: ignore[attr-defined]
+    return _Module(
+        tuple(dict.fromkeys(e for e in eager if e)),
+        tuple(dict.fromkeys(lazy)),
+        _names_imported(tree, package),
+        tuple(declared),
+    )
+
+
+def _names_imported(tree: ast.Module, package: str) -> tuple[tuple[str, str], ...]:
+    """Every ``from m import n`` anywhere in the module (functions included): (absolute m, n)."""
+    pairs: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = _absolute(package, node.level, node.module)
+            pairs.extend((base, alias.name) for alias in node.names if alias.name != "*")
+    return tuple(pairs)
 
 
 def _import_time_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:

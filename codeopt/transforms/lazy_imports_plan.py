@@ -279,7 +279,8 @@ def _loaded_elsewhere_reason(
     facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings
 ) -> str | None:
     """Found by the whole-project pass (``lazy_imports_gain``): another module loads it anyway."""
-    return dict(settings.loaded_anyway).get(binding.module)
+    reasons = dict(settings.loaded_anyway)
+    return reasons.get(f"name:{binding.name}") or reasons.get(binding.module)
 
 
 def _never_lazy_reason(facts: ModuleFacts, binding: ImportBinding, settings: PlanSettings) -> str | None:

@@ -86,3 +86,44 @@ def test_cli_leaves_a_pointless_rewrite_alone(tmp_path: Path) -> None:
         "imports fakeheavy eagerly"
     ) in result.stderr.splitlines()
     assert "pkg/models.py:1: fakeheavy: used as a base class at line 4" in result.stderr.splitlines()
+
+
+def test_name_imported_from_the_module_by_another_stays_eager() -> None:
+    found = pointless(
+        texts(
+            pkg__a='Session = lazy_from("pkg.models", "Session")\n', pkg__models="class Session:\n    pass\n"
+        ),
+        importers=texts(tests__test_a="def test():\n    from pkg.a import Session\n"),
+    )
+    assert found == {
+        "pkg.a": (
+            ("name:Session", "imported by name from pkg.a in tests__test_a.py: it would get the proxy"),
+        )
+    }
+
+
+def test_cli_keeps_a_reimported_name_eager(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "a.py").write_text(
+        "from fakeheavy import Session\n\n\ndef make():\n    return Session()\n"
+    )
+    (root / "pkg" / "b.py").write_text("import fakeheavy\n\n\ndef f():\n    return fakeheavy.x\n")
+    (root / "tests" / "test_a.py").write_text("from pkg.a import Session\n")
+    codeopt = str(Path(sys.executable).parent / "codeopt")
+    result = subprocess.run(
+        [codeopt, "optimize", "pkg", "tests", "--lazy-imports", "--min-cost-ms", "5"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "CODEOPT_EAGER"},
+    )
+    assert result.returncode == 1, result.stderr
+    assert "--- a/pkg/b.py" in result.stdout and "--- a/pkg/a.py" not in result.stdout
+    assert (
+        "pkg/a.py:1: Session: imported by name from pkg.a in tests/test_a.py: it would get the proxy"
+        in result.stderr.splitlines()
+    )
