@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codeopt.errors import TransformError
-from codeopt.split.emit_files import FileEmitter, facade_text, main_text
+from codeopt.split.emit_facade import facade_text, main_text
+from codeopt.split.emit_files import FileEmitter
 from codeopt.split.emit_links import LOCAL_IMPORT, Link, decide_links
 from codeopt.split.emit_model import FACADE, MAIN, EmitContext
 from codeopt.split.emit_needs import FileNeeds, collect_needs, to_needs

@@ -1,17 +1,14 @@
-"""Text of each generated file: a submodule, the facade, ``__main__.py``.
+"""Text of one new submodule: docstring, imports it needs, links to siblings, its units.
 
-A submodule is ``from __future__`` imports, the old module's imports it uses (trimmed to the names it
-uses, or verbatim when it uses them all), its links to siblings, then its units verbatim apart from the
-positioned edits described in :mod:`codeopt.split.emit_text`. The facade keeps the old module's order:
-header comments, docstring, imports, pinned statements, and a re-export of each submodule where its
-first definition used to be (or earlier, when a pinned statement needs its names at import time).
+The old module's imports are copied trimmed to the names the submodule uses (verbatim when it uses them
+all or when they are compound), its links to siblings follow :mod:`codeopt.split.emit_links`, and its
+units are copied verbatim apart from the positioned edits described in :mod:`codeopt.split.emit_text`.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import cached_property
 
 from codeopt.errors import TransformError
@@ -23,93 +20,12 @@ from codeopt.split.emit_links import (
     Link,
     module_alias,
 )
-from codeopt.split.emit_model import FACADE, IMPORT, MAIN, EmitContext
+from codeopt.split.emit_model import FACADE, EmitContext
 from codeopt.split.emit_needs import FileNeeds
-from codeopt.split.emit_scope import ANNOTATION, IMPORT_TIME, Ref, definitely_bound
-from codeopt.split.emit_text import (
-    Edit,
-    Insert,
-    char_col,
-    global_edit,
-    import_line,
-    relative_dots_edit,
-    render_lines,
-)
-from codeopt.split.facade import runtime_block
+from codeopt.split.emit_pieces import Piece, future_line, in_source_order, join_pieces, unit_pieces, unit_text
+from codeopt.split.emit_scope import ANNOTATION, IMPORT_TIME, Ref
+from codeopt.split.emit_text import Edit, Insert, char_col, global_edit, import_line
 from codeopt.split.unit_model import Unit
-
-
-@dataclass(frozen=True)
-class _Piece:
-    text: str
-    unit: Unit | None  # None: generated (imports, re-exports)
-    start: int = 0  # the original lines it copies (units only)
-    end: int = 0
-
-
-def future_line(ctx: EmitContext) -> str:
-    if not ctx.inv.future_imports:
-        return ""
-    return f"from __future__ import {', '.join(ctx.inv.future_imports)}\n"
-
-
-def unit_pieces(
-    ctx: EmitContext, unit: Unit, key: str, edits: Iterable[Edit] = (), inserts: Iterable[Insert] = ()
-) -> list[_Piece]:
-    """The unit's original lines (one piece per statement run), relative imports deepened, plus edits."""
-    shift = ctx.shift(key)
-    dots = [
-        relative_dots_edit(ctx.lines, rel.line, rel.col, rel.level, shift)
-        for rel in ctx.scans[unit.id].relative_imports
-    ]
-    every_edit = [*dots, *edits]
-    every_insert = list(inserts)
-    return [
-        _Piece(render_lines(ctx.lines, start, end, every_edit, every_insert), unit, start, end)
-        for start, end in ctx.spans[unit.id]
-    ]
-
-
-def unit_text(ctx: EmitContext, unit: Unit, key: str) -> str:
-    return join_pieces(ctx, unit_pieces(ctx, unit, key))
-
-
-def in_source_order(pieces: Iterable[_Piece]) -> list[_Piece]:
-    """Statements of the units of one file in their original order (a unit's parts may interleave)."""
-    return sorted(pieces, key=lambda piece: piece.start)
-
-
-def join_pieces(ctx: EmitContext, pieces: Sequence[_Piece]) -> str:
-    """Original spacing between units that were adjacent; PEP 8 spacing elsewhere."""
-    out: list[str] = []
-    previous: _Piece | None = None
-    for piece in pieces:
-        if previous is not None:
-            out.append(_gap(ctx, previous, piece))
-        out.append(piece.text)
-        previous = piece
-    return "".join(out)
-
-
-def _gap(ctx: EmitContext, before: _Piece, after: _Piece) -> str:
-    first, second = before.unit, after.unit
-    if first is not None and second is not None:
-        between = ctx.lines[before.end : after.start - 1]
-        blank = [not line.strip() for line in between]
-        if before.end < after.start and all(blank):
-            return "".join(between)  # adjacent in the original: its spacing
-        if first.kind == second.kind == "import" and before.end < after.start:
-            return "\n" if any(blank) else ""  # same import group in the original: no blank line
-        return "\n\n"
-    if first is None and second is None:
-        return ""
-    if _is_importish(before) and _is_importish(after):
-        return "\n"
-    return "\n\n"
-
-
-def _is_importish(piece: _Piece) -> bool:
-    return piece.unit is None or piece.unit.kind == "import"
 
 
 class FileEmitter:
@@ -180,7 +96,7 @@ class FileEmitter:
         copied = [self.copied_import(uid) for uid in self._import_order()]
         typing_needed = bool(self._type_checking_names()) and "TYPE_CHECKING" not in self._copied_names()
         if typing_needed:
-            copied.append(_Piece("from typing import TYPE_CHECKING\n", None))
+            copied.append(Piece("from typing import TYPE_CHECKING\n", None))
         siblings = [
             self.link_imports(self.links[target]) for target in sorted(self.links, key=self.ctx.files.index)
         ]
@@ -196,13 +112,13 @@ class FileEmitter:
     def _import_order(self) -> list[str]:
         return [unit.id for unit in self.ctx.inv.units if unit.id in self.needs.imports]
 
-    def copied_import(self, unit_id: str) -> _Piece:
+    def copied_import(self, unit_id: str) -> Piece:
         unit = self.ctx.inv.unit(unit_id)
         used = self.needs.imports[unit_id]
         trimmed = self._trimmed_import(unit, used)
         spans = self.ctx.spans[unit.id]
         text = trimmed if trimmed is not None else unit_text(self.ctx, unit, self.key)
-        return _Piece(text, unit, spans[0][0], spans[-1][1])
+        return Piece(text, unit, spans[0][0], spans[-1][1])
 
     def _trimmed_import(self, unit: Unit, used: set[str]) -> str | None:
         """A one-statement import reduced to the names used; None to copy the unit verbatim."""
@@ -278,7 +194,7 @@ class FileEmitter:
 
     # units -----------------------------------------------------------------------------------------
 
-    def render_unit(self, unit: Unit) -> list[_Piece]:
+    def render_unit(self, unit: Unit) -> list[Piece]:
         edits: list[Edit] = []
         inserts: dict[tuple[int, str], set[str]] = {}
         for ref, owner in self.needs.state_refs:
@@ -343,123 +259,3 @@ def _trimmed_plain_import(stmt: ast.Import, used: set[str]) -> str:
 
 def _alias_text(alias: ast.alias) -> str:
     return f"{alias.name} as {alias.asname}" if alias.asname else alias.name
-
-
-# facade --------------------------------------------------------------------------------------------
-
-
-def facade_text(
-    ctx: EmitContext, bindings: Mapping[str, Sequence[str]], renamed: Sequence[str], doctests: Sequence[str]
-) -> str:
-    first = ctx.inv.units[0].first_line if ctx.inv.units else len(ctx.lines) + 1
-    header = "".join(ctx.lines[: first - 1])
-    pieces: list[_Piece] = []
-    exported: set[str] = set()
-    runs = sorted(((start, unit) for unit in ctx.inv.units for start, _ in ctx.spans[unit.id]), key=_first)
-    for start, unit in runs:
-        key = ctx.home[unit.id]
-        if key in {FACADE, IMPORT}:
-            pieces.extend(_exports(ctx, _submodules_used(ctx, unit), exported))
-            pieces.extend(piece for piece in unit_pieces(ctx, unit, FACADE) if piece.start == start)
-        elif key != MAIN:
-            pieces.extend(_exports(ctx, [key], exported))
-    pieces.extend(_exports(ctx, list(ctx.submodules), exported))
-    text = header + join_pieces(ctx, pieces) + _footer(ctx)
-    text += _generated_all(ctx)
-    state = {name: owner for name, owner in ctx.state.items()}
-    text += runtime_block(ctx.dotted(FACADE), bindings, state, () if renamed else doctests, renamed)
-    return text
-
-
-def _footer(ctx: EmitContext) -> str:
-    """Comments after the last statement of the old module stay at the end of the facade."""
-    last = max((end for spans in ctx.spans.values() for _, end in spans), default=len(ctx.lines))
-    rest = "".join(ctx.lines[last:])
-    return "\n" + rest.strip("\n") + "\n" if rest.strip() else ""
-
-
-def _first(run: tuple[int, Unit]) -> int:
-    return run[0]
-
-
-def _submodules_used(ctx: EmitContext, unit: Unit) -> list[str]:
-    """Submodules whose names a facade statement needs at import time (re-exported before it)."""
-    found = []
-    for ref in ctx.scans[unit.id].refs:
-        binder = ctx.binder(ref.name)
-        if ref.when == IMPORT_TIME and binder is not None and ctx.home[binder.id] in ctx.submodules:
-            found.append(ctx.home[binder.id])
-    return found
-
-
-def _exports(ctx: EmitContext, keys: Iterable[str], exported: set[str]) -> list[_Piece]:
-    pieces = []
-    for key in keys:
-        if key in exported:
-            continue
-        exported.add(key)
-        names = list(dict.fromkeys(name for unit in ctx.units_in(key) for name in unit.names))
-        definite = [name for name in names if name not in ctx.conditional]
-        maybe = [name for name in names if name in ctx.conditional]
-        if definite or not maybe:
-            line = import_line(".", key, [(name, None) for name in definite]) if definite else ""
-            pieces.append(_Piece(line or f"from . import {key}\n", None))
-        if maybe:
-            pieces.append(_Piece(_optional_export(ctx, key, maybe), None))
-    return pieces
-
-
-def _optional_export(ctx: EmitContext, key: str, names: Sequence[str]) -> str:
-    """Names the submodule binds on some paths only (platforms, optional imports): copied if present."""
-    parent, last = ctx.relative_parent(FACADE, key)
-    listed = "".join(f"    {name!r},\n" for name in names)
-    return (
-        f"from {parent} import {last} as _codeopt_module\n\n"
-        f"for _codeopt_name in (\n{listed}):  # bound only on some paths\n"
-        "    if hasattr(_codeopt_module, _codeopt_name):\n"
-        "        globals()[_codeopt_name] = getattr(_codeopt_module, _codeopt_name)\n"
-    )
-
-
-def _generated_all(ctx: EmitContext) -> str:
-    """Without ``__all__``, ``import *`` would also pick up the new submodules: list the old public names."""
-    if "__all__" in ctx.module_names:
-        return ""
-    from codeopt.split.emit_needs import star_import_units
-
-    if star_import_units(ctx):
-        return ""
-    definite: list[str] = []
-    maybe: list[str] = []
-    for unit in ctx.inv.units:
-        if ctx.home[unit.id] == MAIN:
-            continue
-        bound = definitely_bound(ctx.statements[unit.id])
-        for name in unit.names:
-            if not name.startswith("_"):
-                (definite if name in bound or name in ctx.state else maybe).append(name)
-    body = "".join(f"    {name!r},\n" for name in dict.fromkeys(definite))
-    text = (
-        "\n\n# `from <module> import *` exports exactly the public names it exported before the split.\n"
-        f"__all__ = [\n{body}]\n"
-    )
-    optional = [name for name in dict.fromkeys(maybe) if name not in definite]
-    if optional:
-        listed = "".join(f"    {name!r},\n" for name in optional)
-        text += (
-            f"__all__ += [_codeopt_name for _codeopt_name in (\n{listed}) if _codeopt_name in globals()]\n"
-        )
-    return text
-
-
-def main_text(ctx: EmitContext, needs: FileNeeds) -> str:
-    """``__main__.py``: the old ``__main__`` block, with its names taken from the facade."""
-    names = sorted(name for name in needs.main_names if ctx.binder(name) is not None)
-    head = future_line(ctx)
-    if names:
-        head += ("\n" if head else "") + import_line(".", "", [(name, None) for name in names])
-    units = ctx.units_in(MAIN)
-    body = join_pieces(
-        ctx, in_source_order(piece for unit in units for piece in unit_pieces(ctx, unit, MAIN))
-    )
-    return f"{head}\n\n{body}" if head else body

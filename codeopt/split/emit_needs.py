@@ -16,6 +16,7 @@ from codeopt.errors import TransformError
 from codeopt.split.emit_links import Need
 from codeopt.split.emit_model import FACADE, IMPORT, MAIN, EmitContext
 from codeopt.split.emit_scope import ANNOTATION, IMPORT_TIME, Ref
+from codeopt.split.unit_model import Unit
 
 
 @dataclass
@@ -59,28 +60,22 @@ def _classify(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref) -> Non
     if key == MAIN:
         if not ref.store:
             needs.main_names.add(ref.name)
-        return
-    if owner is not None and owner != key:
+    elif owner is not None and owner != key:
         needs.state_refs.append((ref, owner))
         pair = needs.pair(owner)
         pair.state.add(ref.name)
         pair.state_import_time = pair.state_import_time or ref.when == IMPORT_TIME
-        return
-    if ref.store:
-        return
-    binder = ctx.binder(ref.name)
-    if binder is None or binder.id == unit_id:
-        return
+    elif not ref.store:
+        binder = ctx.binder(ref.name)
+        if binder is not None and binder.id != unit_id and ctx.home[binder.id] != key:
+            _classify_binder(ctx, needs, unit_id, ref, binder)
+
+
+def _classify_binder(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref, binder: Unit) -> None:
+    """``ref`` reads a name bound by ``binder`` in another file: import, facade or sibling."""
     target = ctx.home[binder.id]
-    if target == key:
-        return
     if target == IMPORT:
-        if (
-            ref.when != IMPORT_TIME
-            and ref.site is not None
-            and not ref.site.one_liner
-            and ctx.is_late(binder)
-        ):
+        if _lazy(ref) and ctx.is_late(binder):
             needs.facade_refs.append(ref)  # the facade runs the late import where it always ran
         else:
             needs.imports.setdefault(binder.id, set()).add(ref.name)
@@ -93,6 +88,11 @@ def _classify(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref) -> Non
         needs.facade_refs.append(ref)
     elif target != MAIN:
         _add_sibling(needs, ref, target)
+
+
+def _lazy(ref: Ref) -> bool:
+    """Whether the use can take its name from an import inside the enclosing function."""
+    return ref.when != IMPORT_TIME and ref.site is not None and not ref.site.one_liner
 
 
 def _add_sibling(needs: FileNeeds, ref: Ref, target: str) -> None:
