@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -238,11 +238,11 @@ def collect(request: OptimizeRequest, settings: Settings, root: Path) -> Optimiz
     if sources:
         importers = _importers(found, root)
         files, jobs = _drop_pointless(files, jobs, sources, importers, workers)
-    changes = _change_set(files, jobs)
+    changes, diff = _change_set(files, jobs, root)
     return OptimizeOutcome(
         root=root,
         files=files,
-        diff=changes.diff(root),
+        diff=diff,
         changed_paths=changes.paths(),
         unavailable=unavailable,
         requested=selected,
@@ -337,14 +337,19 @@ def _keep_eager(job: _Job, entries: Sequence[tuple[str, str]]) -> _Job:
     return replace(job, options=replace(options, values=values))
 
 
-def _change_set(files: Sequence[FileOutcome], jobs: Sequence[_Job]) -> ChangeSet:
-    changes = ChangeSet()
+def _change_set(files: Sequence[FileOutcome], jobs: Sequence[_Job], root: Path) -> tuple[ChangeSet, str]:
+    """The change to write, and its diff: the user's files first, then the vendored runtime (long,
+    generated, and not what a reviewer needs to read first)."""
+    changes, own, vendored = ChangeSet(), ChangeSet(), ChangeSet()
     for outcome in files:
         if outcome.after is not None:
             text = outcome.after.replace("\n", "\r\n") if outcome.crlf else outcome.after
-            changes.write(outcome.path, text, outcome.encoding)
-    _add_vendored(changes, files, jobs)
-    return changes
+            for target in (changes, own):
+                target.write(outcome.path, text, outcome.encoding)
+    for path, text in _vendored(files, jobs):
+        for target in (changes, vendored):
+            target.write(path, text)
+    return changes, own.diff(root) + vendored.diff(root)
 
 
 def _selectable(path: Path, request: OptimizeRequest) -> bool:
@@ -360,8 +365,8 @@ def _job(found: Discovered, transforms: tuple[str, ...], request: OptimizeReques
     return _Job(found.path, found.module, found.is_package, package_root, transforms, options, runtime_ok)
 
 
-def _add_vendored(changes: ChangeSet, files: Sequence[FileOutcome], jobs: Sequence[_Job]) -> None:
-    """Write the vendored runtime copies the rewritten files import (only when missing or stale)."""
+def _vendored(files: Sequence[FileOutcome], jobs: Sequence[_Job]) -> Iterator[tuple[Path, str]]:
+    """The vendored runtime copies the rewritten files import (only when missing or stale)."""
     job_by_path = {j.path: j for j in jobs}
     wanted: dict[Path, str] = {}
     for outcome in files:
@@ -379,7 +384,7 @@ def _add_vendored(changes: ChangeSet, files: Sequence[FileOutcome], jobs: Sequen
         except OSError:
             current = None
         if current != text:
-            changes.write(path, text)
+            yield path, text
 
 
 def optimize(
