@@ -110,7 +110,7 @@ def optimize_command(paths: tuple[Path, ...], **flags: Any) -> None:
         jobs=flags["jobs"],
     )
     measuring = flags["measure"] or flags["measure_json"] is not None
-    baseline = _measure_before(paths) if measuring else None
+    baseline = _measure_before(paths, flags["measure_python"] or sys.executable) if measuring else None
     try:
         outcome = optimize(request, settings, root, on_stage=lambda stage: click.echo(stage, err=True))
     except CodeoptError as exc:
@@ -162,12 +162,12 @@ def _options(flags: dict[str, Any], target: Path, settings: Settings) -> Transfo
     return TransformOptions(target_version=version, min_cost_ms=min_cost, never_lazy=never)
 
 
-def _measure_before(paths: tuple[Path, ...]) -> Baseline:
+def _measure_before(paths: tuple[Path, ...], python: str) -> Baseline:
     from codeopt.errors import CodeoptError
     from codeopt.transforms.measure import Baseline
 
     try:
-        return Baseline.take(paths, progress=lambda text: click.echo(text, err=True))
+        return Baseline.take(paths, python, progress=lambda text: click.echo(text, err=True))
     except CodeoptError as exc:
         fail(str(exc))
 

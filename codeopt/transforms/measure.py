@@ -189,12 +189,29 @@ class Baseline:
             _copy(tree, self.before)
 
     @classmethod
-    def take(cls, paths: Iterable[Path], progress: Callable[[str], None] = lambda _t: None) -> Baseline:
+    def take(
+        cls,
+        paths: Iterable[Path],
+        python: str | None = None,
+        progress: Callable[[str], None] = lambda _t: None,
+    ) -> Baseline:
+        """Copy the packages; with ``python``, also import each module once now, so an interpreter that
+        cannot import them fails the run before anything is written (not after ``--apply``)."""
         trees = packages_of(paths)
         if not trees:
             raise TransformError("--measure: no package or module to import under the given paths")
         progress(f"measuring: copied {', '.join(t.name for t in trees)} for the 'before' side")
-        return cls(trees, Path(tempfile.mkdtemp(prefix="codeopt-measure-")))
+        baseline = cls(trees, Path(tempfile.mkdtemp(prefix="codeopt-measure-")))
+        if python is not None:
+            try:
+                for module in (m for tree in trees for m in top_level_modules(tree)):
+                    run_import(
+                        module, baseline.before, python, baseline.workdir / "pycache", baseline.fallback_paths
+                    )
+            except TransformError:
+                shutil.rmtree(baseline.workdir, ignore_errors=True)
+                raise
+        return baseline
 
     def compare(
         self,

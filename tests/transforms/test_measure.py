@@ -88,3 +88,20 @@ def test_cli_measure_json(tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     assert data["schema_version"] == 1
     assert {m["module"] for m in data["modules"]} == {"pkg", "pkg.mod", "pkg.sub"}
+
+
+def test_an_interpreter_that_cannot_import_fails_before_anything_is_written(tmp_path: Path) -> None:
+    root = package(tmp_path)
+    (root / "heavyish.py").unlink()  # pkg.mod can no longer be imported
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    codeopt = str(Path(sys.executable).parent / "codeopt")
+    result = subprocess.run(
+        [codeopt, "optimize", "pkg", "--lazy-imports", "--min-cost-ms", "0", "--apply", "--measure"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert "--measure: `import pkg.mod` failed: ModuleNotFoundError" in result.stderr
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
