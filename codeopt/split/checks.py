@@ -63,6 +63,8 @@ def static_checks(inv: Inventory, plan: Plan, files: Mapping[Path, str]) -> tupl
     keys = {item.key for item in parsed.values()}
     for item in parsed.values():
         item.aliases = _module_aliases(item, keys)
+        if not item.key:  # the facade reaches submodules as package attributes (``_state.NAME``)
+            item.aliases |= {key for key in keys if key and not key.endswith("__main__")}
     problems.extend(_name_problems(inv, keys))
     problems.extend(_unit_problems(inv, parsed))
     problems.extend(_cycle_problems(parsed, keys))
@@ -138,10 +140,19 @@ class _Normalise(ast.NodeTransformer):
         return None
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        if isinstance(node.value, ast.Name) and node.value.id in self.aliases:
+        if _dotted(node.value) in self.aliases:
             return ast.Name(id=node.attr, ctx=node.ctx)
         self.generic_visit(node)
         return node
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return f"{inner}.{node.attr}" if inner else ""
+    return ""
 
 
 def _dump(stmt: ast.stmt, aliases: set[str]) -> str:

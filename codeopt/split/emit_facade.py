@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from codeopt.split.emit_files import global_edits
 from codeopt.split.emit_model import FACADE, IMPORT, MAIN, EmitContext
 from codeopt.split.emit_needs import FileNeeds, star_import_units
 from codeopt.split.emit_pieces import Piece, future_line, in_source_order, join_pieces, unit_pieces
 from codeopt.split.emit_scope import IMPORT_TIME, definitely_bound
-from codeopt.split.emit_text import import_line
+from codeopt.split.emit_text import Edit, char_col, import_line
 from codeopt.split.facade import runtime_block
 from codeopt.split.unit_model import Unit
 
@@ -31,7 +32,8 @@ def facade_text(
         key = ctx.home[unit.id]
         if key in {FACADE, IMPORT}:
             pieces.extend(_exports(ctx, _submodules_used(ctx, unit), exported))
-            pieces.extend(piece for piece in unit_pieces(ctx, unit, FACADE) if piece.start == start)
+            edits = [*_state_edits(ctx, unit), *global_edits(ctx, unit, FACADE)]
+            pieces.extend(piece for piece in unit_pieces(ctx, unit, FACADE, edits) if piece.start == start)
         elif key != MAIN:
             pieces.extend(_exports(ctx, [key], exported))
     pieces.extend(_exports(ctx, list(ctx.submodules), exported))
@@ -40,6 +42,22 @@ def facade_text(
     state = {name: owner for name, owner in ctx.state.items()}
     text += runtime_block(ctx.dotted(FACADE), bindings, state, () if renamed else doctests, renamed)
     return text
+
+
+def _state_edits(ctx: EmitContext, unit: Unit) -> list[Edit]:
+    """State moved to a submodule is read (and written) there by facade code too: ``owner.NAME``.
+
+    The facade drops its own copy of the name at the end (see :mod:`codeopt.split.facade`); the owner
+    submodule is an attribute of the package, i.e. a global of the facade, once it is imported.
+    """
+    edits = []
+    for ref in ctx.scans[unit.id].refs:
+        owner = ctx.state.get(ref.name)
+        if owner is not None:
+            text = ctx.lines[ref.line - 1]
+            start, end = char_col(text, ref.col), char_col(text, ref.end_col)
+            edits.append(Edit(ref.line, start, end, f"{owner}.{ref.name}"))
+    return edits
 
 
 def _footer(ctx: EmitContext) -> str:

@@ -240,16 +240,21 @@ class FileEmitter:
         return self.ctx.contains(unit, ref.line)
 
     def _global_edits(self, unit: Unit) -> list[Edit]:
-        edits = []
-        for decl in self.ctx.scans[unit.id].globals:
-            foreign = [name for name in decl.names if self.ctx.state.get(name, self.key) != self.key]
-            if not foreign:
-                continue
-            if decl.end_line != decl.line:
-                raise TransformError(f"line {decl.line}: a `global` statement over several lines")
-            keep = [name for name in decl.names if name not in foreign]
-            edits.append(global_edit(self.ctx.lines, decl.line, decl.col, decl.end_col, keep))
-        return edits
+        return global_edits(self.ctx, unit, self.key)
+
+
+def global_edits(ctx: EmitContext, unit: Unit, key: str) -> list[Edit]:
+    """``global NAME`` dropped for state another file owns (the code writes ``owner.NAME`` instead)."""
+    edits = []
+    for decl in ctx.scans[unit.id].globals:
+        foreign = [name for name in decl.names if ctx.state.get(name, key) != key]
+        if not foreign:
+            continue
+        if decl.end_line != decl.line:
+            raise TransformError(f"line {decl.line}: a `global` statement over several lines")
+        keep = [name for name in decl.names if name not in foreign]
+        edits.append(global_edit(ctx.lines, decl.line, decl.col, decl.end_col, keep))
+    return edits
 
 
 def _trimmed_plain_import(stmt: ast.Import, used: set[str]) -> str:

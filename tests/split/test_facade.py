@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from codeopt.split.checks import static_checks
 from tests.split.test_emit_helpers import run_python, split, write_project
 
 SOURCE = '''\
@@ -248,3 +249,31 @@ def test_keep_module_names_keeps_reprs_and_pickles_and_reports_the_cost(tmp_path
 def test_without_keep_module_names_objects_report_their_new_home(project: Path) -> None:
     out = run_python(project, "from pkg.mod import Greeter; print(repr(Greeter))")
     assert out.strip() == "<class 'pkg.mod.api.Greeter'>"
+
+
+STATEFUL = """\
+_level = 0
+
+
+def raise_level():
+    global _level
+    _level += 1
+    return _level
+
+
+def __getattr__(name):
+    if name == "level":
+        return _level
+    raise AttributeError(name)
+"""
+
+
+def test_facade_code_reads_state_where_it_now_lives(tmp_path: Path) -> None:
+    """The pinned module ``__getattr__`` reads ``_level``, which moved to ``_state`` with its writer."""
+    result = split(tmp_path, STATEFUL, {"_level": "_state", "raise_level": "levels"})
+    assert "        return _state._level\n" in result.text("pkg/mod/__init__.py")
+    assert static_checks(result.inv, result.plan, result.emitted.files) == ()
+    out = run_python(
+        tmp_path, "import pkg.mod as m; m.raise_level(); m.raise_level(); print(m.level, m._level)"
+    )
+    assert out == "2 2\n"
