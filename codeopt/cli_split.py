@@ -78,7 +78,10 @@ def split_command(
 
     MODULE (pkg/mod.py) becomes the package pkg/mod/ whose __init__.py re-exports every name the old
     module had, so `from pkg.mod import X` keeps working. Without --apply nothing is written: the
-    layout, the metrics before/after and the diff are shown.
+    layout, the metrics before/after and the diff are shown. --verify runs CMD in the project root
+    (the nearest folder with pyproject.toml, setup.py, setup.cfg or .git).
+
+    Exit codes: 0 done or nothing to split, 1 refused (nothing written), 2 error (rolled back).
     """
     from codeopt.commands.split import SplitRequest
 
