@@ -62,7 +62,7 @@ def static_checks(inv: Inventory, plan: Plan, files: Mapping[Path, str]) -> tupl
         parsed[path] = _File(key, package, tree)
     keys = {item.key for item in parsed.values()}
     for item in parsed.values():
-        item.aliases = _module_aliases(item, keys)
+        item.aliases = _module_aliases(item, keys, inv.module_name or inv.path.stem)
         if not item.key:  # the facade reaches submodules as package attributes (``_state.NAME``)
             item.aliases |= {key for key in keys if key and not key.endswith("__main__")}
     problems.extend(_name_problems(inv, keys))
@@ -108,10 +108,16 @@ def _resolve(item: _File, node: ast.ImportFrom) -> list[str] | None:
     return base + (node.module.split(".") if node.module else [])
 
 
-def _module_aliases(item: _File, keys: set[str]) -> set[str]:
-    aliases = set()
+def _module_aliases(item: _File, keys: set[str], facade: str) -> set[str]:
+    """Names bound to module objects of the split: siblings, and the facade (state kept there)."""
+    aliases: set[str] = set()
+    parent, _, last = facade.rpartition(".")
     for node in ast.walk(item.tree):
-        if isinstance(node, ast.ImportFrom):
+        if isinstance(node, ast.Import):
+            aliases.update(alias.asname or alias.name for alias in node.names if alias.name == facade)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == len(item.package) + 2 and node.module is None and parent:
+                aliases.update(alias.asname or alias.name for alias in node.names if alias.name == last)
             base = _resolve(item, node)
             if base is None:
                 continue

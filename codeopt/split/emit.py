@@ -77,7 +77,7 @@ def _emit(ctx: EmitContext, options: EmitOptions) -> Emitted:
         emitter = FileEmitter(ctx, needs[key], [link for link in links if link.source == key])
         files[ctx.path_of(key)] = emitter.text()
         for name in sorted(emitter.bound_names()):
-            if name not in ctx.state:
+            if name not in ctx.moved_state:
                 bindings.setdefault(name, []).append(key)
     for package in sorted(ctx.packages - set(ctx.submodules)):
         files[ctx.path_of(package)] = f'"""Submodules split out of {ctx.dotted(FACADE)}."""\n'

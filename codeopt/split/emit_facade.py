@@ -39,7 +39,7 @@ def facade_text(
     pieces.extend(_exports(ctx, list(ctx.submodules), exported))
     text = header + join_pieces(ctx, pieces) + _footer(ctx)
     text += _generated_all(ctx)
-    state = {name: owner for name, owner in ctx.state.items()}
+    state = dict(ctx.moved_state)
     text += runtime_block(ctx.dotted(FACADE), bindings, state, () if renamed else doctests, renamed)
     return text
 
@@ -52,7 +52,7 @@ def _state_edits(ctx: EmitContext, unit: Unit) -> list[Edit]:
     """
     edits = []
     for ref in ctx.scans[unit.id].refs:
-        owner = ctx.state.get(ref.name)
+        owner = ctx.moved_state.get(ref.name)
         if owner is not None:
             text = ctx.lines[ref.line - 1]
             start, end = char_col(text, ref.col), char_col(text, ref.end_col)

@@ -49,6 +49,8 @@ class FileEmitter:
                 alias = module_alias(target, taken)
                 taken.add(alias)
                 result[target] = alias
+        if self.needs.facade_state_refs:
+            result[FACADE] = module_alias(self.ctx.dotted(FACADE), taken)
         return result
 
     def _identifiers(self) -> set[str]:
@@ -100,6 +102,8 @@ class FileEmitter:
         siblings = [
             self.link_imports(self.links[target]) for target in sorted(self.links, key=self.ctx.files.index)
         ]
+        if FACADE in self.aliases:
+            siblings.insert(0, self.ctx.facade_import(self.key, self.aliases[FACADE]))
         block = join_pieces(self.ctx, copied)
         sibling_text = "".join(siblings)
         if sibling_text:
@@ -202,6 +206,9 @@ class FileEmitter:
                 edits.append(self._attribute_edit(ref, self.aliases[owner]))
                 if self.links[owner].mode == LOCAL_IMPORT:
                     self._insert(inserts, ref, self._module_import(owner).strip())
+        for ref in self.needs.facade_state_refs:
+            if self._in_unit(ref, unit):
+                edits.append(self._attribute_edit(ref, self.aliases[FACADE]))
         for ref, target in self.needs.sibling_refs:
             if self._in_unit(ref, unit) and ref.when != ANNOTATION:
                 self._sibling_edit(ref, target, edits, inserts)

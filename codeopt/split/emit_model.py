@@ -13,7 +13,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codeopt.errors import TransformError
 from codeopt.split.emit_scope import UnitScan, definitely_bound, scan_unit
 
 if TYPE_CHECKING:
@@ -128,7 +127,7 @@ class EmitContext:
 
     @cached_property
     def state(self) -> dict[str, str]:
-        """Variables rebound through ``global`` -> the file that owns them."""
+        """Variables rebound through ``global`` -> the file that owns them (FACADE when it stays there)."""
         owners: dict[str, str] = {}
         for name, writers in sorted(self.inv.global_writers.items()):
             binder = self.inv.unit_of(name)
@@ -136,15 +135,15 @@ class EmitContext:
                 owner = self.home[binder.id]
             else:
                 owner = self.home[writers[0]] if writers else FACADE
-            if owner in {FACADE, MAIN, IMPORT}:
-                if any(self.home.get(writer) not in {FACADE, MAIN, IMPORT} for writer in writers):
-                    raise TransformError(
-                        f"{name} is rebound with `global` by moved code but stays in the facade; "
-                        "place its definition in a submodule"
-                    )
-                continue
+            if owner in {MAIN, IMPORT}:
+                owner = FACADE
             owners[name] = owner
         return owners
+
+    @cached_property
+    def moved_state(self) -> dict[str, str]:
+        """State owned by a submodule (the facade reads and writes it there through a property)."""
+        return {name: owner for name, owner in self.state.items() if owner != FACADE}
 
     @cached_property
     def conditional(self) -> dict[str, str]:
@@ -162,7 +161,18 @@ class EmitContext:
 
     def attribute_owner(self, name: str) -> str | None:
         """The file whose module object other files must read ``name`` through, if any."""
-        return self.state.get(name) or self.conditional.get(name)
+        owner = self.state.get(name)
+        return owner if owner is not None else self.conditional.get(name)
+
+    def facade_import(self, key: str, alias: str) -> str:
+        """A module-level import binding the facade's module object in file ``key`` (safe mid-import:
+        ``from pkg import mod`` falls back to ``sys.modules`` while ``pkg.mod`` is initialising)."""
+        dotted = self.dotted(FACADE)
+        parent, _, last = dotted.rpartition(".")
+        if not parent:
+            return f"import {dotted} as {alias}\n" if alias != dotted else f"import {dotted}\n"
+        suffix = f" as {alias}" if alias != last else ""
+        return f"from {self.dots(key)}. import {last}{suffix}\n"
 
     @cached_property
     def first_code_line(self) -> int:

@@ -38,6 +38,7 @@ class FileNeeds:
     sibling_refs: list[tuple[Ref, str]] = field(default_factory=list)  # (ref, target file)
     state_refs: list[tuple[Ref, str]] = field(default_factory=list)  # (ref, owner file)
     facade_refs: list[Ref] = field(default_factory=list)
+    facade_state_refs: list[Ref] = field(default_factory=list)  # read/written as facade.NAME
     main_names: set[str] = field(default_factory=set)  # for __main__: names taken from the facade
 
     def pair(self, target: str) -> _Pair:
@@ -60,6 +61,8 @@ def _classify(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref) -> Non
     if key == MAIN:
         if not ref.store:
             needs.main_names.add(ref.name)
+    elif owner == FACADE:
+        _facade_state(needs, unit_id, ref)
     elif owner is not None and owner != key:
         needs.state_refs.append((ref, owner))
         pair = needs.pair(owner)
@@ -69,6 +72,15 @@ def _classify(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref) -> Non
         binder = ctx.binder(ref.name)
         if binder is not None and binder.id != unit_id and ctx.home[binder.id] != key:
             _classify_binder(ctx, needs, unit_id, ref, binder)
+
+
+def _facade_state(needs: FileNeeds, unit_id: str, ref: Ref) -> None:
+    """State that stays in the facade: moved code reads and writes it as ``facade.NAME``."""
+    if ref.when == IMPORT_TIME:
+        raise TransformError(
+            f"{unit_id} uses {ref.name} at import time (line {ref.line}), but {ref.name} stays in the facade"
+        )
+    needs.facade_state_refs.append(ref)
 
 
 def _classify_binder(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref, binder: Unit) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from codeopt.errors import TransformError
+from codeopt.split.checks import static_checks
 from codeopt.split.emit import EmitOptions, emit_package
 from codeopt.split.emit_links import FROM_IMPORT, LOCAL_IMPORT, MODULE_IMPORT
 from codeopt.split.plan import build_plan
@@ -324,3 +325,35 @@ def test_header_and_footer_comments_stay_in_the_facade(tmp_path: Path) -> None:
     assert facade.startswith(
         "#!/usr/bin/env python\n# Copyright notice.\n\nfrom .core import X, f\n\n# end of module\n"
     )
+
+
+FACADE_STATE = """\
+def _make():
+    return "first"
+
+
+_current = _make()
+
+
+def reset(value):
+    global _current
+    _current = value
+    return _current
+
+
+def current():
+    return _current
+"""
+
+
+def test_state_that_stays_in_the_facade_is_read_and_written_through_the_facade(tmp_path: Path) -> None:
+    """``_current`` stays (``_make`` runs at import time there); its writer and reader move."""
+    result = split(tmp_path, FACADE_STATE, {"reset": "api", "current": "api"})
+    api = result.body("pkg/mod/api.py")
+    assert api.startswith("from .. import mod\n")
+    assert "    mod._current = value\n    return mod._current\n" in api and "global" not in api
+    assert static_checks(result.inv, result.plan, result.emitted.files) == ()
+    out = run_python(
+        tmp_path, "import pkg.mod as m; print(m.current()); m.reset('x'); print(m.current(), m._current)"
+    )
+    assert out == "first\nx x\n"
