@@ -111,20 +111,22 @@ def _resolve(item: _File, node: ast.ImportFrom) -> list[str] | None:
 def _module_aliases(item: _File, keys: set[str], facade: str) -> set[str]:
     """Names bound to module objects of the split: siblings, and the facade (state kept there)."""
     aliases: set[str] = set()
-    parent, _, last = facade.rpartition(".")
     for node in ast.walk(item.tree):
         if isinstance(node, ast.Import):
             aliases.update(alias.asname or alias.name for alias in node.names if alias.name == facade)
         elif isinstance(node, ast.ImportFrom):
-            if node.level == len(item.package) + 2 and node.module is None and parent:
-                aliases.update(alias.asname or alias.name for alias in node.names if alias.name == last)
-            base = _resolve(item, node)
-            if base is None:
-                continue
-            for alias in node.names:
-                if ".".join([*base, alias.name]) in keys:
-                    aliases.add(alias.asname or alias.name)
+            aliases.update(_from_aliases(item, node, keys, facade))
     return aliases
+
+
+def _from_aliases(item: _File, node: ast.ImportFrom, keys: set[str], facade: str) -> list[str]:
+    parent, _, last = facade.rpartition(".")
+    if node.level == len(item.package) + 2 and node.module is None and parent:
+        return [alias.asname or alias.name for alias in node.names if alias.name == last]
+    base = _resolve(item, node)
+    if base is None:
+        return []
+    return [alias.asname or alias.name for alias in node.names if ".".join([*base, alias.name]) in keys]
 
 
 class _Normalise(ast.NodeTransformer):
