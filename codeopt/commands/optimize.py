@@ -53,7 +53,9 @@ from codeopt.workspace.changeset import ChangeSet
 from codeopt.workspace.vcs import dirty_paths
 from codeopt.workspace.verify import TestRun, compare, run_tests
 
-TRANSFORM_ORDER = ("lazy-imports", "lazy-attributes", "pool")
+# Pooling must see the constructor calls before lazy-imports turns `import sqlite3` into a proxy (a
+# proxied module's calls are not recognised), and lazy attributes run first for the same reason.
+TRANSFORM_ORDER = ("lazy-attributes", "pool", "lazy-imports")
 RUNTIME_MODES = ("auto", "vendor", "package")
 
 

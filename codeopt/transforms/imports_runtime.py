@@ -16,9 +16,12 @@ import tomllib
 from importlib.util import find_spec
 from pathlib import Path
 
-VENDORABLE = ("lazy",)  # helpers whose module only imports the stdlib and ``.errors``
+# Helpers whose module imports only the stdlib, ``.errors`` (inlined) and other vendorable helpers
+# (``pooled`` imports ``.pool``: its copy imports the sibling copy).
+VENDORABLE = ("lazy", "pool", "pooled")
 _DEPENDENCY = re.compile(r"^\s*(codeopt|codeopt[-_]runtime)\s*(\[|[<>=!~;]|$)", re.IGNORECASE)
 _ERRORS_IMPORT = re.compile(r"^from \.errors import [^\n]+\n", re.MULTILINE)
+_SIBLING_IMPORT = re.compile(r"^from \.(" + "|".join(VENDORABLE) + r") import ", re.MULTILINE)
 
 
 def vendored_module(package: str, helper: str) -> str:
@@ -66,6 +69,7 @@ def vendored_source(helper: str) -> str:
         "# rewritten modules import. Generated; do not edit (re-run codeopt optimize to refresh it, or\n"
         "# depend on codeopt-runtime and run it with --runtime package).\n"
     )
+    text = _SIBLING_IMPORT.sub(lambda match: f"from ._codeopt_{match.group(1)} import ", text)
     return header + _ERRORS_IMPORT.sub(lambda _: _error_classes(errors), text, count=1)
 
 

@@ -182,7 +182,7 @@ def _candidate_cost(bindings: Sequence[ImportBinding], settings: PlanSettings) -
     if first.type_checking or first.main_block or first.fallback:
         return None  # never runs at import (already lazy), or the fallback half of a try
     module = first.module
-    if not module or module in settings.runtime_modules or module.startswith("."):
+    if not module or _is_runtime(module, settings) or module.startswith("."):
         return None
     if first.level or module.split(".", 1)[0] in settings.internal_prefixes:
         target = project_target(first, settings)
@@ -192,6 +192,14 @@ def _candidate_cost(bindings: Sequence[ImportBinding], settings: PlanSettings) -
     else:
         cost = _cost(_cost_module(first), settings)
     return cost if cost >= settings.min_cost_ms else None
+
+
+def _is_runtime(module: str, settings: PlanSettings) -> bool:
+    """codeopt_runtime (any submodule: the pool transform imports ``codeopt_runtime.pooled``) and the
+    vendored copies are what rewritten code runs on: never candidates, never reported."""
+    if module in settings.runtime_modules or module == "codeopt_runtime":
+        return True
+    return module.startswith("codeopt_runtime.") or module.rsplit(".", 1)[-1].startswith("_codeopt_")
 
 
 def project_target(binding: ImportBinding, settings: PlanSettings) -> str | None:

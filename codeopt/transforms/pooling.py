@@ -52,10 +52,6 @@ _NOT_IN_ONE_BLOCK = (
     "or a `close()` ending the block)"
 )
 
-_NOT_VENDORED = (
-    "the project does not depend on codeopt-runtime and the pool runtime is not vendored: "
-    "add the dependency or pass --runtime package"
-)
 
 Skip = tuple[int, str, str]  # (line, site name, reason)
 
@@ -400,11 +396,6 @@ def pool_file(file: FileInput) -> FileResult:
     extra = file.options.value("pool.extra-constructors", ())
     extra_constructors = tuple(extra) if isinstance(extra, tuple) else ()
     sites, early = candidates(file.facts, extra_constructors)
-    if sites and file.options.runtime and "pooled" not in dict(file.options.runtime):
-        # Helpers are vendored into this project (it does not depend on codeopt-runtime), but the pool
-        # runtime has no vendored copy: emitted code would import a package the project lacks.
-        early += [(line, f"{r.function}: {r.callee}", _NOT_VENDORED) for line, (r, _) in sites.items()]
-        sites = {}
     if not sites:  # nothing left for the syntax-level checks: no need to parse
         return _result(file, [], early, None)
     try:

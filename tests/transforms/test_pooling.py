@@ -805,16 +805,16 @@ def test_runtime_module_comes_from_the_options() -> None:
     assert result.runtime == ("pooled", "pool")
 
 
-def test_refused_when_the_pool_runtime_cannot_be_imported() -> None:
-    """Helpers vendored into the project (no codeopt-runtime dependency) but none for the pool: the
-    rewritten code would import a package the project does not have."""
+def test_vendored_pool_runtime_is_imported_from_the_package() -> None:
+    """A project without the codeopt-runtime dependency imports the pool helpers from its own copy."""
     base = file_input(
         "import sqlite3\n" + textwrap.dedent(NO_OP["never closed"][0]).replace("commit", "close")
     )
-    vendored = TransformOptions(runtime=(("lazy", "pkg._codeopt_lazy"),))
+    vendored = TransformOptions(runtime=(("lazy", "pkg._codeopt_lazy"), ("pooled", "pkg._codeopt_pooled")))
     result = pool_file(FileInput(base.path, base.source, base.module, base.facts, vendored))
-    assert isinstance(result, Skipped)
-    assert "does not depend on codeopt-runtime" in result.skips[0].reason
+    assert isinstance(result, Changed)
+    assert "from pkg._codeopt_pooled import PoolMap" in result.after
+    assert "codeopt_runtime" not in result.after
 
 
 def test_gitkit_fixture_is_reported_not_rewritten() -> None:

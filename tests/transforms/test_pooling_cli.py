@@ -3,6 +3,7 @@ real git repository; diff, --apply, the project's own tests green after the rewr
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
@@ -163,9 +164,50 @@ def test_pool_and_lazy_attributes_end_to_end(tmp_path: Path) -> None:
     assert "get_from: sqlite3.connect" in again.stderr  # still reported
 
 
-def test_pool_refused_without_the_runtime_dependency(tmp_path: Path) -> None:
+def test_pool_vendors_its_runtime_without_the_dependency(tmp_path: Path) -> None:
+    # a project that does not depend on codeopt-runtime gets private copies of the pool helpers
     root = project(tmp_path, depends=False)
-    shown = codeopt(root, "pkg", "--pool")
-    assert "Traceback" not in shown.stderr
-    assert "_sqlite3_pools" not in shown.stdout
-    assert "does not depend on codeopt-runtime" in shown.stderr
+    applied = codeopt(root, "pkg", "--pool", "--apply")
+    assert applied.returncode == 0, applied.stderr
+    assert "Traceback" not in applied.stderr
+    text = (root / "pkg" / "store.py").read_text()
+    assert "from pkg._codeopt_pooled import PoolMap, reset_sqlite3, sqlite3_identity" in text
+    assert "codeopt_runtime" not in text
+    pooled = (root / "pkg" / "_codeopt_pooled.py").read_text()
+    assert "from ._codeopt_pool import ObjectPool" in pooled
+    for copy in ("_codeopt_pool.py", "_codeopt_pooled.py"):
+        tree = ast.parse((root / "pkg" / copy).read_text())
+        imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in imported if m.startswith("codeopt")], (copy, imported)
+    # the suite passes with codeopt_runtime made unimportable: only the vendored copies are used
+    blocker = tmp_path / "blocker" / "codeopt_runtime"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('codeopt_runtime is not installed here')\n")
+    suite = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "PYTHONPATH": f"{blocker.parent}:{root}",
+            "PATH": "/usr/bin:/bin",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
+        check=False,
+    )
+    assert suite.returncode == 0 and "2 passed" in suite.stdout, suite.stdout + suite.stderr
+
+
+def test_all_transforms_together_pool_first_and_leave_the_runtime_imports_alone(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    applied = codeopt(root, "pkg", "--all", "--apply")
+    assert applied.returncode == 0, applied.stderr
+    text = (root / "pkg" / "store.py").read_text()
+    assert text.count("_sqlite3_pools.acquire(") == 4
+    again = codeopt(root, "pkg", "--all")
+    assert again.returncode == 0 and again.stdout == "", again.stdout + again.stderr
+    # the imports the transforms added are what rewritten code runs on: never candidates themselves
+    sites = [line.split(": ")[1] for line in again.stderr.splitlines() if line.startswith("pkg/")]
+    assert sorted(sites) == ["Similar.words", "get_from"], again.stderr
