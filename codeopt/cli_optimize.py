@@ -159,7 +159,25 @@ def _options(flags: dict[str, Any], target: Path, settings: Settings) -> Transfo
     never = split_csv([*listed, *flags["never_lazy"]])
     start = target.resolve() if target.is_dir() else target.resolve().parent
     version = parse_target_version(flags["target_version"], start)
-    return TransformOptions(target_version=version, min_cost_ms=min_cost, never_lazy=never)
+    values = (
+        (
+            "pool.extra-constructors",
+            _rule_list(settings, "expensive-object-per-call", "CO301", "extra-constructors"),
+        ),
+        (
+            "lazy-attributes.side-effect-free",
+            _rule_list(settings, "eager-heavy-attribute", "CO302", "side-effect-free"),
+        ),
+    )
+    return TransformOptions(target_version=version, min_cost_ms=min_cost, never_lazy=never, values=values)
+
+
+def _rule_list(settings: Settings, name: str, rule_id: str, option: str) -> tuple[str, ...]:
+    """A list option of the rule whose findings a transform fixes (`[tool.codeopt.rules.CO301]`): the
+    transform and the rule read one setting, so they never disagree about a constructor."""
+    merged: dict[str, object] = {**settings.rules.get(name, {}), **settings.rules.get(rule_id, {})}
+    value = merged.get(option, ())
+    return tuple(str(item) for item in value) if isinstance(value, list | tuple) else ()
 
 
 def _measure_before(paths: tuple[Path, ...], python: str) -> Baseline:

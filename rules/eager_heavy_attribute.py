@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from codeopt.analysis.facts import EagerAttribute
 from codeopt.analysis.import_cost import estimate_import_cost, is_stdlib
@@ -113,6 +113,13 @@ class EagerHeavyAttribute(Rule):
     options = (
         Option("constructors", HEAVY_CONSTRUCTORS, "Dotted callees whose result is expensive to build."),
         Option("extra-constructors", (), "More expensive callees, added to `constructors`."),
+        Option(
+            "side-effect-free",
+            (),
+            "Callees you know build their object without side effects (no I/O, no registration): "
+            "attributes built by them get the automatic fix (`codeopt optimize --lazy-attributes` "
+            "reads this list too).",
+        ),
         Option(
             "heavy-module-ms",
             100.0,
@@ -263,7 +270,7 @@ class EagerHeavyAttribute(Rule):
             )
         if attr.custom_getattr:
             blockers.append("the class customises attribute access (`__getattr__`/`__setattr__`)")
-        side_effects = _side_effects(attr)
+        side_effects = _side_effects(attr, self.option("side-effect-free"))
         if side_effects:
             blockers.append(
                 f"building it has side effects ({side_effects}): defer it by hand where that is safe"
@@ -286,12 +293,12 @@ class EagerHeavyAttribute(Rule):
         )
 
 
-def _side_effects(attr: EagerAttribute) -> str:
+def _side_effects(attr: EagerAttribute, declared: Sequence[str]) -> str:
     """What makes deferring the value unsafe to automate ("" when every call is side-effect free)."""
     if attr.reads_file:
         return "it reads a file"
     for call in attr.calls:
-        if call not in SIDE_EFFECT_FREE:
+        if call not in SIDE_EFFECT_FREE and call not in declared:
             return f"`{call}()`"
     return ""
 
