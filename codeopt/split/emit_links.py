@@ -88,23 +88,33 @@ def _require_dag(graph: nx.DiGraph[str]) -> None:
 
 
 def _link(graph: nx.DiGraph[str], need: Need, acyclic: bool) -> Link:
-    """``acyclic``: source and target are in different strongly connected parts of all the needs."""
+    """``acyclic``: source and target are in different strongly connected parts of all the needs.
+
+    Names in annotations stay bare (never ``module.NAME``): unless they are from-imported anyway they
+    are imported under ``TYPE_CHECKING`` (``annotation_only``), so type checkers and linters see them.
+    """
     names = tuple(sorted(need.import_time | need.call_time))
-    annotation_only = tuple(sorted(need.annotation - need.import_time - need.call_time))
-    state = tuple(sorted(need.state))
+    mode = _mode(graph, need, names, acyclic)
+    annotated = need.annotation - set(names) if mode == FROM_IMPORT else need.annotation
+    state = () if mode == TYPE_CHECKING_IMPORT else tuple(sorted(need.state))
+    kept = () if mode == TYPE_CHECKING_IMPORT else names
+    return Link(need.source, need.target, mode, kept, state, tuple(sorted(annotated)))
+
+
+def _mode(graph: nx.DiGraph[str], need: Need, names: tuple[str, ...], acyclic: bool) -> str:
     source, target = need.source, need.target
     if graph.has_edge(source, target) and graph.edges[source, target]["strong"]:
-        return Link(source, target, FROM_IMPORT, names, state, annotation_only)
-    if not names and not state:
-        return Link(source, target, TYPE_CHECKING_IMPORT, (), (), annotation_only)
+        return FROM_IMPORT
+    if not names and not need.state:
+        return TYPE_CHECKING_IMPORT
     if names and acyclic and not _closes_cycle(graph, source, target):
         graph.add_edge(source, target, strong=True)
-        return Link(source, target, FROM_IMPORT, names, state, annotation_only)
+        return FROM_IMPORT
     if _weak_edge_allowed(graph, source, target):
         if not graph.has_edge(source, target):
             graph.add_edge(source, target, strong=False)
-        return Link(source, target, MODULE_IMPORT, names, state, annotation_only)
-    return Link(source, target, LOCAL_IMPORT, names, state, annotation_only)
+        return MODULE_IMPORT
+    return LOCAL_IMPORT
 
 
 def _closes_cycle(graph: nx.DiGraph[str], source: str, target: str) -> bool:

@@ -191,7 +191,15 @@ class EmitContext:
         """
         statements = self.statements[unit.id]
         simple = len(statements) == 1 and isinstance(statements[0], ast.Import | ast.ImportFrom)
-        return simple and unit.first_line > self.first_code_line
+        return simple and unit.first_line > self.first_code_line and self._own_project(statements[0])
+
+    def _own_project(self, stmt: ast.stmt) -> bool:
+        """Only imports of the module's own project can import it back (stdlib ones cannot)."""
+        top = (self.inv.module_name or self.inv.path.stem).split(".")[0]
+        if isinstance(stmt, ast.ImportFrom):
+            return bool(stmt.level) or (stmt.module or "").split(".")[0] == top
+        assert isinstance(stmt, ast.Import)
+        return any(alias.name.split(".")[0] == top for alias in stmt.names)
 
     def binder(self, name: str) -> Unit | None:
         return self.inv.unit_of(name)

@@ -58,7 +58,9 @@ def collect_needs(ctx: EmitContext, key: str) -> FileNeeds:
 def _classify(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref) -> None:
     key = needs.key
     owner = ctx.attribute_owner(ref.name)
-    if key == MAIN:
+    if ref.in_string:
+        _classify_string(ctx, needs, unit_id, ref)
+    elif key == MAIN:
         if not ref.store:
             needs.main_names.add(ref.name)
     elif owner == FACADE:
@@ -72,6 +74,18 @@ def _classify(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref) -> Non
         binder = ctx.binder(ref.name)
         if binder is not None and binder.id != unit_id and ctx.home[binder.id] != key:
             _classify_binder(ctx, needs, unit_id, ref, binder)
+
+
+def _classify_string(ctx: EmitContext, needs: FileNeeds, unit_id: str, ref: Ref) -> None:
+    """A name in a string annotation: imported for type checkers (under TYPE_CHECKING if need be)."""
+    binder = ctx.binder(ref.name)
+    if needs.key == MAIN or binder is None or binder.id == unit_id:
+        return
+    target = ctx.home[binder.id]
+    if target == IMPORT:
+        needs.imports.setdefault(binder.id, set()).add(ref.name)
+    elif target in ctx.submodules and target != needs.key:
+        _add_sibling(needs, ref, target)
 
 
 def _facade_state(needs: FileNeeds, unit_id: str, ref: Ref) -> None:

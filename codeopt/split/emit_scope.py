@@ -16,6 +16,7 @@ strings and docstrings are never touched.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -50,6 +51,7 @@ class Ref:
     store: bool
     site: FunctionSite | None  # innermost enclosing def; None at module or class level (or in a lambda only)
     in_lambda: bool = False
+    in_string: bool = False  # a name inside a string annotation: never rewritten, never evaluated
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,23 @@ class _Scanner:
     def annotation(self, node: ast.AST | None, frames: list[_Frame], when: str) -> None:
         if node is not None:
             self.visit(node, frames, ANNOTATION if self.deferred else when)
+            self.string_annotations(node, frames)
+
+    def string_annotations(self, node: ast.AST, frames: list[_Frame]) -> None:
+        """``-> 'Markdown'``: the names type checkers resolve in this module's namespace."""
+        for inner in ast.walk(node):
+            if not (isinstance(inner, ast.Constant) and isinstance(inner.value, str)):
+                continue
+            try:
+                parsed = ast.parse(inner.value.strip(), mode="eval")
+            except SyntaxError:
+                continue
+            for name in ast.walk(parsed):
+                if isinstance(name, ast.Name) and self.resolve(name.id, frames, False) is not None:
+                    ref = Ref(
+                        name.id, inner.lineno, inner.col_offset, inner.col_offset, ANNOTATION, False, None
+                    )
+                    self.refs.append(dataclasses.replace(ref, in_string=True))
 
     def name(self, node: ast.AST, frames: list[_Frame], when: str) -> None:
         assert isinstance(node, ast.Name)
@@ -275,6 +294,7 @@ class _Scanner:
         assert isinstance(node, ast.AnnAssign)
         in_function = any(frame.kind in {"function", "lambda"} for frame in frames)
         self.visit(node.annotation, frames, ANNOTATION if in_function or self.deferred else when)
+        self.string_annotations(node.annotation, frames)
         self.visit(node.target, frames, when)
         if node.value is not None:
             self.visit(node.value, frames, when)

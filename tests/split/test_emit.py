@@ -357,3 +357,35 @@ def test_state_that_stays_in_the_facade_is_read_and_written_through_the_facade(t
         tmp_path, "import pkg.mod as m; print(m.current()); m.reset('x'); print(m.current(), m._current)"
     )
     assert out == "first\nx x\n"
+
+
+ANNOTATED = """\
+from __future__ import annotations
+
+
+class Node:
+    parent: Tree | None = None
+
+    def tree(self) -> "Tree":
+        return Tree([self])
+
+
+class Tree:
+    def __init__(self, nodes: list[Node]) -> None:
+        self.nodes = nodes
+
+    def first(self) -> Node:
+        return Node() if not self.nodes else self.nodes[0]
+"""
+
+
+def test_names_in_annotations_are_imported_for_type_checkers_without_cycles(tmp_path: Path) -> None:
+    """Mutual call-time uses: module imports; annotation names (also in strings) under TYPE_CHECKING."""
+    result = split(tmp_path, ANNOTATED, {"Node": "nodes", "Tree": "trees"})
+    nodes = result.body("pkg/mod/nodes.py")
+    assert "from . import trees\n" in nodes
+    assert "if TYPE_CHECKING:\n    from .trees import Tree\n" in nodes
+    assert "    parent: Tree | None = None\n" in nodes and "return trees.Tree([self])" in nodes
+    assert "if TYPE_CHECKING:\n    from .nodes import Node\n" in result.body("pkg/mod/trees.py")
+    out = run_python(tmp_path, "from pkg.mod import Node; print(type(Node().tree().first()).__name__)")
+    assert out == "Node\n"
