@@ -88,6 +88,13 @@ def _emit(ctx: EmitContext, options: EmitOptions) -> Emitted:
     _reparse(files)
     modules = tuple(ctx.dotted(key) for key in ctx.files if key != MAIN)
     notes = _notes(ctx, links, needs, renamed)
+    doctests = () if renamed else _doctest_names(ctx)
+    if doctests:
+        notes += (
+            f"{len(doctests)} moved definitions carry doctest examples: the facade lists them in __test__ so"
+            f" DocTestSuite({ctx.dotted(FACADE)!r}) and python -m doctest still run them; pytest"
+            " --doctest-modules over the package would collect them twice (--keep-module-names avoids it)",
+        )
     return Emitted(dict(sorted(files.items())), modules, links, renamed, notes)
 
 

@@ -224,7 +224,8 @@ def test_pytest_doctest_modules_collects_the_same_ids_with_keep_module_names(tmp
 
 def test_without_keep_module_names_pytest_doctest_modules_sees_examples_twice(tmp_path: Path) -> None:
     """The documented trade-off: the facade's __test__ serves DocTestSuite, pytest also reads the files."""
-    split(tmp_path, SOURCE, ASSIGNMENT)
+    result = split(tmp_path, SOURCE, ASSIGNMENT)
+    assert any("would collect them twice" in note for note in result.emitted.notes)
     ids = collected_doctests(tmp_path)
     assert "pkg.mod.__test__.greet" in ids and "pkg.mod.api.greet" in ids
 
