@@ -87,14 +87,7 @@ def _emit(ctx: EmitContext, options: EmitOptions) -> Emitted:
         files[ctx.path_of(MAIN)] = main_text(ctx, needs[MAIN])
     _reparse(files)
     modules = tuple(ctx.dotted(key) for key in ctx.files if key != MAIN)
-    notes = _notes(ctx, links, needs, renamed)
-    doctests = () if renamed else _doctest_names(ctx)
-    if doctests:
-        notes += (
-            f"{len(doctests)} moved definitions carry doctest examples: the facade lists them in __test__ so"
-            f" DocTestSuite({ctx.dotted(FACADE)!r}) and python -m doctest still run them; pytest"
-            " --doctest-modules over the package would collect them twice (--keep-module-names avoids it)",
-        )
+    notes = _notes(ctx, links, needs, renamed) + _doctest_notes(ctx, renamed)
     return Emitted(dict(sorted(files.items())), modules, links, renamed, notes)
 
 
@@ -157,6 +150,17 @@ def _notes(
             " reprs, doctest discovery); inspect.getsource() of those classes no longer finds their source"
         )
     return tuple(notes)
+
+
+def _doctest_notes(ctx: EmitContext, renamed: tuple[str, ...]) -> tuple[str, ...]:
+    doctests = () if renamed else _doctest_names(ctx)
+    if not doctests:
+        return ()
+    return (
+        f"{len(doctests)} moved definitions carry doctest examples: the facade lists them in __test__ so"
+        f" DocTestSuite({ctx.dotted(FACADE)!r}) and python -m doctest still run them; pytest"
+        " --doctest-modules over the package would collect them twice (--keep-module-names avoids it)",
+    )
 
 
 def _dunder_notes(ctx: EmitContext) -> list[str]:
