@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from codeopt.commands.split_imports import check_new_modules
 from codeopt.commands.split_location import ModuleLocation, locate_module
 from codeopt.errors import DirtyTree, Refused, TransformError, VerificationFailed
 from codeopt.source.reading import read_source
@@ -371,7 +372,12 @@ def _refuse_dirty(changes: ChangeSet, allow_dirty: bool) -> None:
 
 
 def _import_checks(proposal: Proposal, python: str) -> None:
-    problems = [p for p in import_check(proposal.location.import_root, proposal.new_modules, python) if p]
+    location = proposal.location
+    problems = [
+        p
+        for p in check_new_modules(location.import_root, location.module_name, proposal.new_modules, python)
+        if p
+    ]
     if problems:
         raise VerificationFailed(f"import check failed, rolled back: {problems[0]}", proposal.location.path)
 

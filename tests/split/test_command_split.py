@@ -14,6 +14,7 @@ import pytest
 
 from codeopt.commands.split import SplitRefused, SplitRequest, apply_split, propose_split, resolve_module_path
 from codeopt.commands.split_crosscheck import facade_bindings, rope_cross_check
+from codeopt.commands.split_imports import check_new_modules
 from codeopt.commands.split_location import locate_module
 from codeopt.errors import ConfigError, DirtyTree, Refused, TransformError, VerificationFailed
 from codeopt.workspace.verify import TestRun
@@ -178,9 +179,9 @@ def test_suite_red_before_is_refused_and_nothing_written(project: Path) -> None:
 
 
 def test_failed_import_check_rolls_back(project: Path) -> None:
-    # an interpreter that imports the original module but not the new ones
+    # an interpreter that imports the module before the split but not the package after it
     fake = project / "fakepython"
-    script = ["#!/bin/sh", "case \"$2\" in *pkg.mod.*) echo 'ImportError: boom' >&2; exit 1;; esac"]
+    script = ["#!/bin/sh", "if [ -d pkg/mod ]; then echo 'ImportError: boom' >&2; exit 1; fi"]
     fake.write_text("\n".join([*script, f'exec {sys.executable} "$@"', ""]), encoding="utf-8")
     fake.chmod(0o755)
     git(project, "add", "fakepython")
@@ -188,10 +189,20 @@ def test_failed_import_check_rolls_back(project: Path) -> None:
     before = tree(project)
     req = request(project, python=str(fake))
     with pytest.raises(
-        VerificationFailed, match=r"import check failed, rolled back: pkg\.mod\.(alpha|beta): ImportError"
+        VerificationFailed, match=r"import check failed, rolled back: pkg\.mod: ImportError: boom"
     ):
         apply_split(propose_split(req), req)
     assert tree(project) == before
+
+
+def test_import_check_uses_one_interpreter_for_what_the_facade_loads(project: Path) -> None:
+    proposal = propose_split(request(project))
+    proposal.changes.apply()
+    modules = (*proposal.new_modules, "pkg.mod.lazy")
+    (project / "pkg" / "mod" / "lazy.py").write_text("import nowhere_to_be_found\n", encoding="utf-8")
+    problems = check_new_modules(project, "pkg.mod", modules, sys.executable)
+    # alpha and beta were loaded by the facade; lazy was not, so it got (and failed) its own check
+    assert problems == ("pkg.mod.lazy: ModuleNotFoundError: No module named 'nowhere_to_be_found'",)
 
 
 def test_dirty_module_is_refused_before_anything_runs(project: Path) -> None:
