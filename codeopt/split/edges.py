@@ -57,6 +57,9 @@ class _Scope:
     globals: set[str] = field(default_factory=set)
     nonlocals: set[str] = field(default_factory=set)
     uses: list[tuple[str, str]] = field(default_factory=list)  # (name, kind)
+    # class bodies look names up at run time: a read before the body binds the name is the module's
+    # (``class A: X = X``), so such reads resolve from the enclosing scope
+    early: list[tuple[str, str]] = field(default_factory=list)
     runs: bool = True  # executed when the unit is (the module body, a top-level function's own body)
 
 
@@ -199,6 +202,9 @@ class _Walker:
             for name, kind in scope.uses:
                 if _resolves_to_module(scope, name):
                     found.append((name, kind))
+            for name, kind in scope.early:
+                if scope.parent is None or _resolves_to_module(scope.parent, name):
+                    found.append((name, kind))
         return found
 
     def visit(self, node: ast.AST, scope: _Scope, kind: str) -> None:
@@ -229,7 +235,8 @@ class _Walker:
 
     def _name(self, node: ast.Name, scope: _Scope, kind: str) -> None:
         if isinstance(node.ctx, ast.Load):
-            scope.uses.append((node.id, kind))
+            early = scope.kind == "class" and node.id not in scope.bound
+            (scope.early if early else scope.uses).append((node.id, kind))
         else:
             self._bind(scope, node.id)
 
@@ -324,7 +331,7 @@ class _Walker:
     def _assign(self, node: ast.Assign, scope: _Scope, kind: str) -> None:
         if scope is self.top and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
             self._all_strings(node.value)
-        self.visit_all([*node.targets, node.value], scope, kind)
+        self.visit_all([node.value, *node.targets], scope, kind)  # Python's order: value first
 
     def _aug_assign(self, node: ast.AugAssign, scope: _Scope, kind: str) -> None:
         target = node.target

@@ -208,3 +208,11 @@ def test_what_a_function_runs_excludes_its_nested_functions() -> None:
     )
     assert inv.executes["deco"] == frozenset({"now"})
     assert kinds(inv, "deco", "later") == {"call-time"}
+
+
+def test_class_body_reading_a_module_name_before_binding_it_is_an_import_time_edge() -> None:
+    # `class A: X = X` reads the module's X when the class body runs (difflib's _file_template)
+    inv = build_inventory(
+        "X = 1\n\nclass A:\n    X = X\n\nclass B:\n    Y = 2\n    Z = Y\n", Path("m.py"), "m"
+    )
+    assert [(e.source, e.target, e.kind) for e in inv.edges] == [("A", "X", "import-time")]
