@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 @click.option(
     "--verify",
     metavar="CMD",
-    help="With --apply: run CMD (in the project root) before and after; roll back unless it passes "
+    help="With --apply: run CMD (in the current directory) before and after; roll back unless it passes "
     "after with the same number of tests collected.",
 )
 @click.option("--rewrite-imports", is_flag=True, help="Point the project's importers at the new modules.")
@@ -78,8 +78,8 @@ def split_command(
 
     MODULE (pkg/mod.py) becomes the package pkg/mod/ whose __init__.py re-exports every name the old
     module had, so `from pkg.mod import X` keeps working. Without --apply nothing is written: the
-    layout, the metrics before/after and the diff are shown. --verify runs CMD in the project root
-    (the nearest folder with pyproject.toml, setup.py, setup.cfg or .git).
+    layout, the metrics before/after and the diff are shown. --verify runs CMD through the shell in
+    the current directory, as if typed here.
 
     Exit codes: 0 done or nothing to split, 1 refused (nothing written), 2 error (rolled back).
     """

@@ -87,7 +87,7 @@ class Proposal:
         return not self.plan.submodules or not self.changes
 
     def diff(self) -> str:
-        return self.changes.diff(self.location.project_root)
+        return self.changes.diff(self.location.cwd)
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ def reference_notes(references: References, asked: bool | None, location: Module
     ]
     if references.suggests_keep_module_names and asked is not True:
         path, line, what = references.module_path_uses[0]
-        where = f"{os.path.relpath(path, location.project_root)}:{line}: {what}"
+        where = f"{os.path.relpath(path, location.cwd)}:{line}: {what}"
         uses = f"{len(references.module_path_uses)} place(s) depend on __module__ or reprs naming "
         if asked is None:
             notes.append(
@@ -304,9 +304,9 @@ def apply_split(
     notes = [_skipped_note(location, python, baseline[0])] if baseline else []
     before = None
     if request.verify:
-        tell(f"running `{request.verify}` before the split (in {location.project_root})")
+        tell(f"running `{request.verify}` before the split (in {request.cwd})")
         with clock.phase("verify before"):
-            before = run(request.verify, location.project_root)
+            before = run(request.verify, request.cwd)
         _require_green(before, location)
     with clock.phase("write"):
         applied = proposal.changes.apply()
@@ -339,7 +339,7 @@ def _verify_written(
         return None
     tell(f"running `{request.verify}` after the split")
     with clock.phase("verify after"):
-        after = run(request.verify, proposal.location.project_root)
+        after = run(request.verify, request.cwd)
     _compare(before, after, proposal.location)
     return after
 

@@ -24,6 +24,7 @@ class ModuleLocation:
     import_root: Path  # the folder holding the top-level package (src/ in a src layout)
     project_root: Path  # nearest folder with pyproject.toml / setup.py / .git, else the cwd
     is_package_init: bool  # MODULE_PATH was pkg/mod/__init__.py (possibly an earlier split's facade)
+    cwd: Path  # where codeopt was run: paths shown to the user (and the diff's) are relative to it
 
     @property
     def package_dir(self) -> Path:
@@ -47,7 +48,8 @@ def locate_module(path: Path, cwd: Path) -> ModuleLocation:
     import_root = target.parent
     for _ in range(depth):
         import_root = import_root.parent
-    return ModuleLocation(target, dotted, import_root, find_project_root(target.parent, cwd), is_init)
+    root = find_project_root(target.parent, cwd)
+    return ModuleLocation(target, dotted, import_root, root, is_init, cwd.resolve())
 
 
 def find_project_root(start: Path, cwd: Path) -> Path:

@@ -22,7 +22,7 @@ _LISTED = 12  # kept definitions named in the facade's line
 def render_proposal(proposal: Proposal) -> str:
     """Tree, metrics and notes; the diff is printed apart (the CLI adds it unless told not to)."""
     location = proposal.location
-    root = location.project_root
+    root = location.cwd
     lines = [
         f"{_rel(location.path, root)}: {_count(proposal.inventory.source)} lines, "
         f"{len(proposal.inventory.units)} units -> package {location.module_name} "
@@ -50,7 +50,7 @@ def render_tree(proposal: Proposal) -> list[str]:
     homes = {
         package.joinpath(*sub.name.split(".")).with_suffix(".py"): sub for sub in proposal.plan.submodules
     }
-    lines = [f"{_rel(package, location.project_root)}/"]
+    lines = [f"{_rel(package, location.cwd)}/"]
     outside = []
     seen_dirs: set[tuple[str, ...]] = set()
     for path in _written(proposal):
@@ -65,7 +65,7 @@ def render_tree(proposal: Proposal) -> list[str]:
         lines += _entry(len(parts), parts[-1], _file_lines(proposal, path), _contents(proposal, path, homes))
     if outside:
         lines += ["", "importers rewritten:"]
-        lines += [f"  {_rel(path, location.project_root)}" for path in outside]
+        lines += [f"  {_rel(path, location.cwd)}" for path in outside]
     return lines
 
 
@@ -143,7 +143,7 @@ def render_metrics(before: SplitMetrics, after: SplitMetrics) -> list[str]:
 def render_outcome(outcome: Outcome) -> str:
     """What was written, what the suite said before and after, the metrics and each phase's time."""
     proposal = outcome.proposal
-    root = proposal.location.project_root
+    root = proposal.location.cwd
     lines = [
         f"split {proposal.location.module_name} into {len(proposal.plan.submodules)} submodules: "
         f"{len(outcome.written)} files written, {len(outcome.deleted)} removed"
@@ -172,7 +172,7 @@ def render_nothing(proposal: Proposal) -> str:
     """One line: why there is nothing to do (the planner's own reason when it gave one)."""
     reasons = [note for note in proposal.plan.notes if note.startswith("nothing to split")]
     reason = reasons[-1] if reasons else "nothing to split: no change to make"
-    return f"{_rel(proposal.location.path, proposal.location.project_root)}: {reason}\n"
+    return f"{_rel(proposal.location.path, proposal.location.cwd)}: {reason}\n"
 
 
 def describe_plan(plan: Plan) -> str:

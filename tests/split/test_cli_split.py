@@ -116,8 +116,14 @@ def test_default_shows_layout_metrics_and_diff_and_writes_nothing(gitkit: Path) 
 
 def test_apply_with_verify_splits_keeps_the_suite_and_every_name_then_proposes_nothing(gitkit: Path) -> None:
     names_before = exported_names(gitkit)
-    result = codeopt("split", "gitkit/git_advanced.py", "--apply", "--verify", FIXTURE_SUITE, cwd=gitkit)
+    # run from the folder above the project, as the issue does from the codeopt repository: CMD runs
+    # in the current directory, so its paths are relative to it
+    suite = f"{PYTHON} -m pytest -q -p no:cacheprovider gitkit/tests"
+    result = codeopt(
+        "split", "gitkit/gitkit/git_advanced.py", "--apply", "--verify", suite, cwd=gitkit.parent
+    )
     assert result.code == 0, result.out + result.err
+    assert "removed gitkit/gitkit/git_advanced.py" in result.out
     assert f"{FIXTURE_TESTS} tests collected" in result.out
     assert "time:" in result.out
     assert not (gitkit / "gitkit" / "git_advanced.py").exists()
