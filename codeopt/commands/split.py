@@ -232,7 +232,8 @@ def reference_notes(references: References, asked: bool | None, location: Module
     notes = [
         f"project references: {len(references.importers)} imports of {references.module_name} in "
         f"{len(files)} files ({len(references.star_importers)} star imports), "
-        f"{len(references.patch_targets)} patches of its names (the facade forwards them)"
+        f"{len(references.patch_targets)} patches of its names"
+        + (" (the facade forwards them to the moved code)" if references.patch_targets else "")
     ]
     if references.suggests_keep_module_names and asked is not True:
         path, line, what = references.module_path_uses[0]
