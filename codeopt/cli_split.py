@@ -44,6 +44,13 @@ if TYPE_CHECKING:
     help="With --apply: run CMD (in the current directory) before and after; roll back unless it passes "
     "after with the same number of tests collected.",
 )
+@click.option(
+    "--to",
+    "to",
+    metavar="DOTTED.PATH",
+    help="Build the package at this dotted path (a sibling, e.g. pkg.mod_parts) instead of pkg/mod/; "
+    "pkg/mod.py then forwards to it.",
+)
 @click.option("--rewrite-imports", is_flag=True, help="Point the project's importers at the new modules.")
 @click.option(
     "--keep-module-names/--new-module-names",
@@ -66,6 +73,7 @@ def split_command(
     layout: Path | None,
     do_apply: bool,
     verify: str | None,
+    to: str | None,
     rewrite_imports: bool,
     keep_module_names: bool | None,
     allow_dirty: bool,
@@ -100,6 +108,7 @@ def split_command(
         force=force,
         python=python,
         cross_check=cross_check,
+        to=to,
     )
     try:
         if plan_file is not None:

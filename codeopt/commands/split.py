@@ -9,6 +9,7 @@ checks in fresh interpreters and the user's suite again, rolling back on any fai
 
 from __future__ import annotations
 
+import ast
 import os
 import sys
 import time
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from codeopt.commands.split_imports import check_new_modules
-from codeopt.commands.split_location import ModuleLocation, locate_module
-from codeopt.errors import DirtyTree, Refused, TransformError, VerificationFailed
+from codeopt.commands.split_location import ModuleLocation, locate_module, relocate
+from codeopt.errors import ConfigError, DirtyTree, Refused, TransformError, VerificationFailed
 from codeopt.source.reading import read_source
 from codeopt.split.checks import import_check, static_checks
 from codeopt.split.emit import EmitOptions, emit_split
@@ -51,6 +52,7 @@ class SplitRequest:
     force: bool = False
     python: str | None = None  # interpreter for the import checks; None = the project's, else ours
     cross_check: bool = False  # ask rope where the moved names are used and check the facade has them
+    to: str | None = None  # build the package at this dotted path; the old module forwards to it
     plan_options: PlanOptions = field(default_factory=PlanOptions)
 
 
@@ -125,9 +127,32 @@ def resolve_module_path(module: Path, cwd: Path) -> Path:
 
 
 def load_inventory(request: SplitRequest) -> tuple[ModuleLocation, Inventory]:
+    """The module, read and inventoried where its package will live (``--to`` moves that place)."""
     location = locate_module(resolve_module_path(request.module, request.cwd), request.cwd)
     source = read_source(location.path)
+    # after an earlier `--to` split the module is our forwarder: nothing to relocate, nothing to split
+    if request.to and request.to != location.module_name and source.text != forwarding_module(request.to):
+        if request.rewrite_imports:
+            raise ConfigError("--rewrite-imports cannot be combined with --to yet", location.path)
+        location = relocate(location, request.to, _has_relative_imports(source.text))
+        return location, build_inventory(source.text, location.package_dir.with_suffix(".py"), request.to)
     return location, build_inventory(source.text, location.path, location.module_name)
+
+
+def _has_relative_imports(source: str) -> bool:
+    return any(isinstance(node, ast.ImportFrom) and node.level for node in ast.walk(ast.parse(source)))
+
+
+def forwarding_module(package: str) -> str:
+    """The old module after ``--to``: it replaces itself by the package, so ``import old``, attributes
+    and patches all reach the very same module object."""
+    return (
+        f'"""Moved to the package {package} by `codeopt split --to`: importing this module gives that\n'
+        'package itself, so every import, attribute access and patch of the old name reaches it."""\n\n'
+        "import importlib as _importlib\n"
+        "import sys as _sys\n\n"
+        f"_sys.modules[__name__] = _importlib.import_module({package!r})\n"
+    )
 
 
 def propose_split(request: SplitRequest, planner: Planner | None = None) -> Proposal:
@@ -266,7 +291,9 @@ def _change_set(location: ModuleLocation, files: dict[Path, str]) -> ChangeSet:
     for path, text in sorted(files.items()):
         changes.write(path, text)
     written = {path.resolve() for path in files}
-    if location.path.resolve() not in written and not location.is_package_init:
+    if location.relocated is not None:
+        changes.write(location.path, forwarding_module(location.package_name))
+    elif location.path.resolve() not in written and not location.is_package_init:
         changes.delete(location.path)
     return changes
 

@@ -25,7 +25,7 @@ def render_proposal(proposal: Proposal) -> str:
     root = location.cwd
     lines = [
         f"{_rel(location.path, root)}: {_count(proposal.inventory.source)} lines, "
-        f"{len(proposal.inventory.units)} units -> package {location.module_name} "
+        f"{len(proposal.inventory.units)} units -> package {location.package_name} "
         f"({len(proposal.plan.submodules)} submodules)",
         "",
         *render_tree(proposal),
@@ -44,7 +44,8 @@ def _refusal_notes(proposal: Proposal) -> list[str]:
 
 def render_tree(proposal: Proposal) -> list[str]:
     """One line per file to be written, with its size and its definitions, folders indented like ``tree``;
-    files outside the package (importers rewritten with --rewrite-imports) are listed after it."""
+    files outside the package (the old module forwarding to it after --to, importers rewritten with
+    --rewrite-imports) are listed after it."""
     location = proposal.location
     package = location.package_dir
     homes = {
@@ -64,9 +65,15 @@ def render_tree(proposal: Proposal) -> list[str]:
                 lines.append(f"{'  ' * depth}{parts[depth - 1]}/")
         lines += _entry(len(parts), parts[-1], _file_lines(proposal, path), _contents(proposal, path, homes))
     if outside:
-        lines += ["", "importers rewritten:"]
-        lines += [f"  {_rel(path, location.cwd)}" for path in outside]
+        lines += ["", "outside the package:"]
+        lines += [f"  {_rel(path, location.cwd)}{_outside_role(proposal, path)}" for path in outside]
     return lines
+
+
+def _outside_role(proposal: Proposal, path: Path) -> str:
+    if path == proposal.location.path:
+        return f"  (the old module: importing it gives the package {proposal.location.package_name})"
+    return "  (importer rewritten)"
 
 
 def _written(proposal: Proposal) -> list[Path]:
@@ -145,15 +152,17 @@ def render_outcome(outcome: Outcome) -> str:
     proposal = outcome.proposal
     root = proposal.location.cwd
     lines = [
-        f"split {proposal.location.module_name} into {len(proposal.plan.submodules)} submodules: "
+        f"split {proposal.location.module_name} into {proposal.location.package_name} "
+        f"({len(proposal.plan.submodules)} submodules): "
         f"{len(outcome.written)} files written, {len(outcome.deleted)} removed"
     ]
     lines += [f"  wrote   {_rel(path, root)}" for path in outcome.written]
     lines += [f"  removed {_rel(path, root)}" for path in outcome.deleted]
     if outcome.before is not None and outcome.after is not None:
+        counted = outcome.after.collected >= 0
         lines.append(
-            f"verify: `{outcome.after.command}` green before and after, "
-            f"{outcome.after.collected} tests collected both times"
+            f"verify: `{outcome.after.command}` green before and after"
+            + (f", {outcome.after.collected} tests collected both times" if counted else " (no test summary)")
         )
     lines += ["", *render_metrics(proposal.plan.before, proposal.plan.after)]
     if outcome.notes:

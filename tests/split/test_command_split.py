@@ -263,3 +263,45 @@ def test_progress_is_told_before_each_slow_step(project: Path) -> None:
     apply_split(propose_split(req), req, runner=lambda command, cwd: run(3), say=said.append)
     assert [line.split()[0] for line in said] == ["running", "importing", "running"]
     assert said[0] == f"running `suite` before the split (in {project})"
+
+
+def test_to_builds_the_package_elsewhere_and_the_old_module_becomes_it(project: Path) -> None:
+    layout = project / "layout.toml"
+    layout.write_text(LAYOUT.replace('module = "pkg.mod"', 'module = "pkg.parts"'), encoding="utf-8")
+    req = request(project, to="pkg.parts", allow_dirty=True)
+    proposal = propose_split(req)
+    assert proposal.location.package_dir == project / "pkg" / "parts"
+    assert proposal.new_modules[0] == "pkg.parts"
+    apply_split(proposal, req)
+    assert (project / "pkg" / "parts" / "alpha.py").is_file()
+    check = (
+        "import pkg.mod, pkg.parts\n"
+        "from unittest import mock\n"
+        "from pkg.mod import g\n"
+        "assert pkg.mod is pkg.parts\n"
+        "with mock.patch('pkg.mod.f', lambda x: 100):\n"
+        "    print(g(1))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "201"  # the patch of the old name reached the moved caller
+    again = propose_split(SplitRequest(module=Path("pkg/mod.py"), cwd=project, to="pkg.parts"))
+    assert again.nothing_to_do
+
+
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [
+        ("other.parts", "relative imports"),
+        ("pkg.1parts", "not a dotted module name"),
+        ("pkg.nowhere.parts", "relative imports"),
+    ],
+)
+def test_to_is_validated_in_one_line(project: Path, to: str, message: str) -> None:
+    module = project / "pkg" / "mod.py"
+    module.write_text(
+        MODULE.replace("import os\n", "import os\n\nfrom . import __name__ as _pkg\n"), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=message):
+        propose_split(request(project, to=to))
