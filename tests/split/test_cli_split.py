@@ -299,3 +299,25 @@ def test_layout_that_places_a_definition_twice_is_one_line_exit_2(gitkit: Path) 
     result = codeopt("split", "gitkit/git_advanced.py", "--layout", "layout.toml", cwd=gitkit)
     assert result.code == 2
     assert_one_line_error(result, "layout.toml", "notify_webhook")
+
+
+def test_to_puts_the_package_beside_and_the_old_module_forwards(gitkit: Path) -> None:
+    names = exported_names(gitkit)
+    preview = codeopt("split", "gitkit/git_advanced.py", "--to", "gitkit.vcs", "--no-diff", cwd=gitkit)
+    assert preview.code == 0, preview.err
+    assert "-> package gitkit.vcs" in preview.out and "gitkit/vcs/" in preview.out
+    assert (
+        "gitkit/git_advanced.py  (the old module: importing it gives the package gitkit.vcs)" in preview.out
+    )
+    applied = codeopt("split", "gitkit/git_advanced.py", "--to", "gitkit.vcs", "--apply", cwd=gitkit)
+    assert applied.code == 0, applied.out + applied.err
+    assert (gitkit / "gitkit" / "vcs" / "__init__.py").is_file()
+    script = "import gitkit.git_advanced as old, gitkit.vcs as new; assert old is new\n" + "\n".join(
+        f"from gitkit.git_advanced import {name}" for name in names
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=gitkit, check=True)
+    again = codeopt("split", "gitkit/git_advanced.py", "--to", "gitkit.vcs", cwd=gitkit)
+    assert again.code == 0 and "nothing to split" in again.out, again.out + again.err
+    outside = codeopt("split", "gitkit/cli.py", "--to", "elsewhere.cli", cwd=gitkit)
+    assert outside.code == 2
+    assert_one_line_error(outside, "relative imports")
