@@ -78,7 +78,8 @@ class References:
 
     @property
     def suggests_keep_module_names(self) -> bool:
-        """Project code compares ``__module__`` or reprs with the old path: split with keep_module_names."""
+        """Project code compares ``__module__`` or reprs with the old path, or its test configuration runs
+        doctests per file: split with keep_module_names."""
         return bool(self.module_path_uses)
 
 
@@ -104,6 +105,7 @@ def project_references(project_root: Path, module_name: str, skip: Iterable[Path
             continue
         parsed += 1
         _FileScan(path, _dotted_package(path, project_root), module_name, found).scan(tree)
+    found.module_paths.extend(_doctest_module_configs(project_root))
     return References(
         project_root=project_root,
         module_name=module_name,
@@ -115,6 +117,28 @@ def project_references(project_root: Path, module_name: str, skip: Iterable[Path
         files_scanned=scanned,
         files_parsed=parsed,
     )
+
+
+_TEST_CONFIGS = ("pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini", "noxfile.py", "Makefile")
+
+
+def _doctest_module_configs(root: Path) -> list[tuple[Path, int, str]]:
+    """Where the project runs pytest with ``--doctest-modules``. Pytest then collects a moved doctest
+    from its new file *and* (through the facade's ``__test__``) from the old module, unless the moved
+    objects keep ``__module__`` at the old path, so this decides keep_module_names as well."""
+    configs = [root / name for name in _TEST_CONFIGS]
+    configs += sorted((root / ".github" / "workflows").glob("*.y*ml"))
+    found = []
+    for config in configs:
+        try:
+            lines = config.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, line in enumerate(lines, start=1):
+            if "--doctest-modules" in line:
+                found.append((config, number, "runs doctests per file (--doctest-modules)"))
+                break
+    return found
 
 
 def _python_files(root: Path) -> Iterator[Path]:

@@ -104,3 +104,15 @@ def test_rewrite_importers_points_from_imports_at_the_new_homes(tmp_path: Path) 
     out = run_python(tmp_path, "from pkg.client import use; print(use()[0])")
     assert out.strip() == "helper"
     assert rewrite_importers(project_references(tmp_path, "pkg.mod"), result.plan, result.inv) == {}
+
+
+def test_doctests_run_per_file_ask_for_kept_module_names(tmp_path: Path) -> None:
+    # pytest --doctest-modules would collect a moved doctest twice (new file + the facade's __test__)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "mod.py").write_text("def f():\n    '''\n    >>> f()\n    1\n    '''\n    return 1\n")
+    assert not project_references(tmp_path, "pkg.mod").suggests_keep_module_names
+    (tmp_path / "tox.ini").write_text("[testenv]\ncommands =\n    pytest --doctest-modules pkg tests\n")
+    refs = project_references(tmp_path, "pkg.mod")
+    assert refs.suggests_keep_module_names
+    assert (tmp_path / "tox.ini", 3, "runs doctests per file (--doctest-modules)") in refs.module_path_uses
