@@ -113,6 +113,7 @@ class _Scanner(ast.NodeVisitor):
         self.sys_names, self.modules_names, self.meta_names = aliases
         self.found: list[Refusal] = []
         self.function_depth = 0
+        self.class_depth = 0  # inside a class body, locals()/vars() are the class namespace
         self.parents: dict[ast.AST, ast.AST] = {}
 
     def add(self, node: ast.AST, reason: str) -> None:
@@ -127,6 +128,16 @@ class _Scanner(ast.NodeVisitor):
         self.function_depth += 1
         self.generic_visit(node)
         self.function_depth -= 1
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for child in ast.iter_child_nodes(node):
+            self.parents[child] = node
+        for header in (*node.decorator_list, *node.bases, *node.keywords):
+            self.visit(header)  # evaluated in the enclosing scope
+        self.class_depth += 1
+        for statement in node.body:
+            self.visit(statement)
+        self.class_depth -= 1
 
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function
@@ -177,7 +188,8 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _check_builtin_call(self, node: ast.Call, name: str) -> None:
-        if name == "globals" or (name in {"vars", "locals"} and not node.args and self.function_depth == 0):
+        module_namespace = self.function_depth == 0 and self.class_depth == 0
+        if name == "globals" or (name in {"vars", "locals"} and not node.args and module_namespace):
             self.add(node, self._namespace_use(node))
         elif name in {"exec", "eval"}:
             if self.function_depth == 0:
