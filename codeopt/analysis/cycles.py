@@ -30,14 +30,14 @@ MINIMIZE_BUDGET = 3_000_000  # removed edges x component size, for the redundant
 _Arc = tuple[str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ChainLink:
     source: str
     target: str
     lineno: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CycleBreaker:
     """An import whose removal (or move into a function body) is part of breaking a cycle."""
 
@@ -48,7 +48,7 @@ class CycleBreaker:
     implicit: bool  # a parent-package edge: move the import of the submodule instead
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ImportCycle:
     """An import-time strongly connected component (or a self-import): it can fail at import."""
 

@@ -86,7 +86,7 @@ _NOT_A_MODULE = "not a module of the project (an extension or generated module, 
 # -- results --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Edge:
     """Imports of ``target`` by ``source`` of one kind; ``count`` statements (multiplicity)."""
 
@@ -104,7 +104,7 @@ class Edge:
     eager: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ExternalImport:
     """Imports of a module outside the project (stdlib or third party) of one kind."""
 
@@ -118,7 +118,7 @@ class ExternalImport:
     in_try: bool  # every such import sits in a try block (optional dependency)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ModuleNode:
     """One project module with its coupling numbers and estimated import cost."""
 
@@ -132,7 +132,7 @@ class ModuleNode:
     import_cost_top: tuple[tuple[str, float], ...]  # the heaviest of those externals, (module, ms)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class UnresolvedImport:
     source: str
     target: str
@@ -140,7 +140,7 @@ class UnresolvedImport:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ImportGraph:
     """Everything codeopt knows about how the project's modules import each other."""
 

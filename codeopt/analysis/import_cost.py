@@ -41,7 +41,7 @@ _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 _NEVER_MEASURE = frozenset({"antigravity", "this", "__hello__", "__phello__"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CostEstimate:
     """A cost from the bundled table (or a default); ``estimated`` when not a figure for this module."""
 
@@ -51,7 +51,7 @@ class CostEstimate:
     estimated: bool  # a default, or the figure of a parent package listed in the table
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ImportCost:
     """One module measured with ``-X importtime``: medians over ``runs`` fresh interpreters."""
 

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from codeopt.analysis.model import FileAnalysis
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Analyzed:
     path: str
     analysis: FileAnalysis
     seconds: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Skipped:
     """Deliberately not analysed (over the size limit or the time budget): not an error of the file."""
 
@@ -22,7 +22,7 @@ class Skipped:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Failed:
     """Could not be analysed (unreadable, undecodable, invalid syntax); reported in one line."""
 

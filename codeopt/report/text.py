@@ -3,7 +3,6 @@ in 100 columns: the modules that hurt most, and the import cycles."""
 
 from __future__ import annotations
 
-import textwrap
 from collections import Counter
 
 from codeopt.analysis.model import FileAnalysis
@@ -25,6 +24,24 @@ def _finding_line(f: Finding, color: bool) -> str:
     return f"{f.path}:{f.line}:{f.column}: {rule} [{label}] {f.message}"
 
 
+def _wrap(paragraph: str, width: int) -> list[str]:
+    """Greedy word wrap: ``textwrap``'s regex chunking was ~0.25 s of a 2.7 s warm run over Django + the
+    stdlib. Words longer than the width (paths, URLs) stay whole instead of being cut."""
+    lines: list[str] = []
+    current = ""
+    for word in paragraph.split():
+        if not current:
+            current = word
+        elif len(current) + 1 + len(word) <= width:
+            current = f"{current} {word}"
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
 def _proposal(f: Finding) -> list[str]:
     """Prose is wrapped; lines of code (indented, or after a blank line) keep their layout."""
     lines: list[str] = []
@@ -32,7 +49,7 @@ def _proposal(f: Finding) -> list[str]:
         if paragraph.startswith((" ", "\t")) or len(paragraph) <= WIDTH - 6:
             lines.append(paragraph)
         else:
-            lines.extend(textwrap.wrap(paragraph, width=WIDTH - 6, break_on_hyphens=False))
+            lines.extend(_wrap(paragraph, WIDTH - 6))
     out = ["    = " + lines[0], *(("      " + line).rstrip() for line in lines[1:])]
     if f.fix:
         out.append(f"    fix: {f.fix}")

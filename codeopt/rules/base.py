@@ -88,7 +88,7 @@ class Invalid:
     path: str = "example.py"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Finding:
     """One reported problem with a concrete proposal. Picklable; the JSON/SARIF row."""
 

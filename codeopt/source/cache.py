@@ -40,14 +40,18 @@ def _write_atomically(target: Path, payload: bytes) -> None:
 
 
 @contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
+def _no_gc(freeze: bool = False) -> Iterator[None]:
     """Unpickling hundreds of thousands of small objects triggers the cyclic collector over and over
-    (it counts allocations); none of them can be garbage yet, so pause it."""
+    (it counts allocations); none of them can be garbage yet, so pause it. With ``freeze``, what was
+    loaded moves to the collector's permanent generation: the next collection would otherwise walk all
+    of it once more (~0.4 s for a whole run) although a cached run lives until the process ends."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 
@@ -132,7 +136,7 @@ class RunCache:
         try:
             if self.key_file.read_text() != key:
                 return None
-            with self.data_file.open("rb") as handle, _no_gc():
+            with self.data_file.open("rb") as handle, _no_gc(freeze=True):
                 stored_key, value = pickle.load(handle)
             return value if stored_key == key else None  # a concurrent run may have replaced it
         except Exception:  # missing or corrupt: a miss
