@@ -8,6 +8,7 @@ and bare statements run for their side effects (moving those would change when o
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _COMPOUND = (
@@ -33,6 +34,9 @@ class Piece:
     kind: str
     names: tuple[str, ...]
     pinned: str | None
+    # module names a bare statement only mutates (`del TABLE[59]`, `REGISTRY["x"] = f`, `HANDLERS.append(h)`):
+    # it belongs with the unit that defines them, or it would run in the facade after the definition moved
+    mutates: tuple[str, ...] = ()
 
 
 def classify(stmts: list[ast.stmt], index: int) -> Piece:
@@ -52,7 +56,10 @@ def _combine(pieces: list[Piece]) -> Piece:
     names = tuple(dict.fromkeys(name for piece in pieces for name in piece.names))
     lead = next((piece for piece in pieces if piece.kind != "import"), pieces[0])
     pinned = next((piece.pinned for piece in pieces if piece.pinned), None)
-    return Piece(lead.kind, names, pinned)
+    # a line of mutations only (`a[0] = 1; b.append(2)`) still travels with a and b; anything else pins it
+    only_mutations = all(piece.mutates and not piece.names for piece in pieces)
+    mutates = tuple(dict.fromkeys(n for piece in pieces for n in piece.mutates)) if only_mutations else ()
+    return Piece(lead.kind, names, pinned, mutates)
 
 
 def _classify_one(stmt: ast.stmt) -> Piece:
@@ -68,8 +75,23 @@ def _classify_one(stmt: ast.stmt) -> Piece:
     if isinstance(stmt, _COMPOUND):
         return _compound(stmt)
     if isinstance(stmt, ast.Delete):
-        return Piece("statement", _bound_names([stmt]), "side-effect")
+        names = _bound_names([stmt])
+        return Piece("statement", names, "side-effect", () if names else _mutated(stmt.targets))
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        return Piece("statement", (), "side-effect", _mutated([stmt.value.func]))
     return Piece("statement", (), "side-effect")
+
+
+def _mutated(targets: Sequence[ast.expr]) -> tuple[str, ...]:
+    """The module names behind ``X[...]``/``X.attr`` targets (or a method call ``X.add(...)``); empty when any
+    target is something else, so only plain mutations of named objects qualify."""
+    names = []
+    for target in targets:
+        base = target.value if isinstance(target, ast.Subscript | ast.Attribute) else None
+        if not isinstance(base, ast.Name):
+            return ()
+        names.append(base.id)
+    return tuple(dict.fromkeys(names))
 
 
 def _assignment(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> Piece:
@@ -77,7 +99,8 @@ def _assignment(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> Piece:
     if "__all__" in names:
         return Piece("assignment", names, "__all__")
     if not names:  # `obj.attr = 1`, `table[key] = 2`: a mutation of something else
-        return Piece("statement", (), "side-effect")
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        return Piece("statement", (), "side-effect", _mutated(targets))
     if all(_is_dunder(name) for name in names):
         return Piece("assignment", names, "dunder")
     return Piece("assignment", names, None)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -147,6 +147,10 @@ def _merge(pieces: list[Piece]) -> tuple[list[_Group], set[str]]:
     for index, piece in enumerate(pieces):
         if piece.kind == "import":
             continue
+        if piece.mutates and all(name in owner for name in piece.mutates):
+            pieces[index] = replace(piece, pinned=None)  # travels with what it mutates
+            for name in piece.mutates:
+                _union(parent, index, owner[name])
         for name in piece.names:
             if name in owner:
                 reassigned.add(name)

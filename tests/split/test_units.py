@@ -140,6 +140,35 @@ def test_statements_binding_one_name_join_one_unit() -> None:
     assert {"f", "COUNT"} <= inv.rebound_globals
 
 
+def test_statements_that_only_mutate_a_definition_travel_with_it() -> None:
+    # dateutil's rrule: `M365MASK = list(...)` ... `del M365MASK[59]` ... `M365MASK = tuple(M365MASK)`
+    inv = inventory(
+        """
+        import atexit
+
+        MASK = list(range(10))
+        HANDLERS = []
+
+
+        def handler():
+            pass
+
+
+        del MASK[5]
+        HANDLERS.append(handler)
+        MASK[0] = -1
+        atexit.register(handler)
+        print("loaded")
+        """
+    )
+    assert inv.unit("MASK").body_indexes == (1, 4, 6)
+    assert inv.unit("MASK").pinned is None
+    assert inv.unit("HANDLERS").body_indexes == (2, 5)
+    # a call on an imported module and a bare call stay where they are, in the facade
+    pinned = [unit for unit in inv.units if unit.pinned == "side-effect"]
+    assert [unit.body_indexes for unit in pinned] == [(7,), (8,)]
+
+
 def test_units_are_in_source_order_with_unique_ids() -> None:
     inv = inventory(SAMPLE)
     ids = [unit.id for unit in inv.units]
