@@ -57,7 +57,7 @@ def _combine(pieces: list[Piece]) -> Piece:
     lead = next((piece for piece in pieces if piece.kind != "import"), pieces[0])
     pinned = next((piece.pinned for piece in pieces if piece.pinned), None)
     # a line of mutations only (`a[0] = 1; b.append(2)`) still travels with a and b; anything else pins it
-    only_mutations = all(piece.mutates and not piece.names for piece in pieces)
+    only_mutations = all(piece.mutates for piece in pieces)
     mutates = tuple(dict.fromkeys(n for piece in pieces for n in piece.mutates)) if only_mutations else ()
     return Piece(lead.kind, names, pinned, mutates)
 
@@ -74,9 +74,12 @@ def _classify_one(stmt: ast.stmt) -> Piece:
         return _assignment(stmt)
     if isinstance(stmt, _COMPOUND):
         return _compound(stmt)
-    if isinstance(stmt, ast.Delete):
-        names = _bound_names([stmt])
-        return Piece("statement", names, "side-effect", () if names else _mutated(stmt.targets))
+    if isinstance(stmt, ast.Delete):  # `del M29, MASK[59]`: unbinds M29, mutates MASK
+        plain = [target.id for target in stmt.targets if isinstance(target, ast.Name)]
+        others = [target for target in stmt.targets if not isinstance(target, ast.Name)]
+        mutated = _mutated(others) if others else ()
+        changed = tuple(dict.fromkeys([*plain, *mutated])) if mutated or not others else ()
+        return Piece("statement", _bound_names([stmt]), "side-effect", changed)
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         return Piece("statement", (), "side-effect", _mutated([stmt.value.func]))
     return Piece("statement", (), "side-effect")

@@ -154,19 +154,20 @@ def test_statements_that_only_mutate_a_definition_travel_with_it() -> None:
             pass
 
 
-        del MASK[5]
+        TMP = 1
+        del TMP, MASK[5]
         HANDLERS.append(handler)
         MASK[0] = -1
         atexit.register(handler)
         print("loaded")
         """
     )
-    assert inv.unit("MASK").body_indexes == (1, 4, 6)
+    assert inv.unit("MASK").body_indexes == (1, 4, 5, 7)  # with TMP, which the same `del` unbinds
     assert inv.unit("MASK").pinned is None
-    assert inv.unit("HANDLERS").body_indexes == (2, 5)
+    assert inv.unit("HANDLERS").body_indexes == (2, 6)
     # a call on an imported module and a bare call stay where they are, in the facade
     pinned = [unit for unit in inv.units if unit.pinned == "side-effect"]
-    assert [unit.body_indexes for unit in pinned] == [(7,), (8,)]
+    assert [unit.body_indexes for unit in pinned] == [(8,), (9,)]
 
 
 def test_units_are_in_source_order_with_unique_ids() -> None:
