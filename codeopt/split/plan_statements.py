@@ -74,6 +74,11 @@ def _classify_one(stmt: ast.stmt) -> Piece:
         return _assignment(stmt)
     if isinstance(stmt, _COMPOUND):
         return _compound(stmt)
+    return _bare_statement(stmt)
+
+
+def _bare_statement(stmt: ast.stmt) -> Piece:
+    """A statement that defines nothing: pinned, unless it only changes names defined earlier."""
     if isinstance(stmt, ast.Delete):  # `del M29, MASK[59]`: unbinds M29, mutates MASK
         plain = [target.id for target in stmt.targets if isinstance(target, ast.Name)]
         others = [target for target in stmt.targets if not isinstance(target, ast.Name)]
