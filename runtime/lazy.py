@@ -491,6 +491,8 @@ def attach(
     package_name: str,
     submodules: Iterable[str] = (),
     submod_attrs: Mapping[str, Iterable[str]] | None = None,
+    *,
+    attr_modules: Mapping[str, str] | None = None,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]], list[str]]:
     """Lazy submodules and re-exports for a package ``__init__`` (scientific-python SPEC 1)::
 
@@ -498,6 +500,8 @@ def attach(
                                                submod_attrs={"core": ["Engine", "run"]})
 
     ``pkg.io`` imports ``pkg.io``; ``pkg.Engine`` imports ``pkg.core`` and returns its ``Engine``.
+    ``attr_modules`` is the same table the other way round (``{"Engine": "core"}``), for packages that
+    list one exported name per line.
     The value is stored in the package namespace, so later accesses never reach ``__getattr__``.
     Thread-safe without a lock of ours: importlib runs each submodule once and the store is
     idempotent. Failures raise ``LazyImportError`` naming the ``attach`` call. In eager mode every
@@ -506,6 +510,7 @@ def attach(
     declared_at, _ = _declaration_site(1)
     submodule_names = frozenset(submodules)
     attr_to_module = {attr: mod for mod, attrs in (submod_attrs or {}).items() for attr in attrs}
+    attr_to_module.update(attr_modules or {})
     names = sorted(submodule_names | attr_to_module.keys())
 
     def _import(qualified: str) -> Any:

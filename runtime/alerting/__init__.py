@@ -12,6 +12,8 @@ neither psutil nor prometheus_client is imported until a function needs it.
 
 from __future__ import annotations
 
+from ..lazy import attach as _attach
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .burnrate import DEFAULT_WINDOWS, SLO, BurnWindow, burn_rate_rules
@@ -102,16 +104,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'codeopt_runtime.alerting' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__, _ = _attach(__name__, attr_modules=_WHERE)

@@ -7,6 +7,8 @@ local worker-pool backend.
 
 from __future__ import annotations
 
+from ..lazy import attach as _attach
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .backends import Backend, LocalWorkerPool, TaskResult
@@ -86,16 +88,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'codeopt_runtime.scaling' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__, _ = _attach(__name__, attr_modules=_WHERE)
