@@ -677,6 +677,18 @@ def test_attach_imports_submodules_and_attributes_on_first_access(modules: Modul
     assert {"Engine", "io", "run", "EAGER"} <= set(dir(pkg))
 
 
+def test_attach_takes_the_table_name_first(modules: Modules) -> None:
+    init = (
+        "from codeopt_runtime.lazy import attach\n"
+        "__getattr__, __dir__, _ = attach(__name__, attr_modules={'Engine': 'core', 'run': 'core'})\n"
+    )
+    pkg = importlib.import_module(modules.write("pkg", init, package=True))
+    modules.write("pkg.core", counting("core") + "class Engine:\n    pass\ndef run():\n    return 'run'\n")
+    assert modules.executions("core") == 0
+    assert pkg.run() == "run" and pkg.Engine.__name__ == "Engine"
+    assert modules.executions("core") == 1
+
+
 def test_attach_unknown_name_is_an_attribute_error(modules: Modules) -> None:
     pkg = importlib.import_module(modules.write("pkg", PACKAGE_INIT, package=True))
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
