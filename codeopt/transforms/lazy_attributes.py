@@ -29,12 +29,8 @@ from libcst.codemod.visitors import AddImportsVisitor
 from codeopt.analysis.facts import EagerAttribute, ModuleFacts, facts_from_tree
 from codeopt.analysis.side_effects import SIDE_EFFECT_FREE
 from codeopt.transforms.base import (
-    Changed,
-    Failed,
     FileInput,
     FileResult,
-    SiteSkip,
-    Skipped,
     Transform,
     Unchanged,
     register,
@@ -49,8 +45,7 @@ from codeopt.transforms.lazy_attributes_checks import (
     value_blocker,
 )
 from codeopt.transforms.pooling_scope import ModuleScope, module_scope
-
-Skip = tuple[int, str, str]  # (line, site name, reason)
+from codeopt.transforms.site_codemod import Skip, run_site_codemod, site_result
 
 
 def candidates(
@@ -282,28 +277,18 @@ def lazy_attributes_file(file: FileInput) -> FileResult:
     allowed = frozenset((*SIDE_EFFECT_FREE, *side_effect_free))
     found, early = candidates(file.facts, allowed, module_scope(file.source))
     if not found:  # nothing left for the syntax-level checks: no need to parse
-        skips = tuple(SiteSkip(file.path, line, name, reason) for line, name, reason in sorted(early))
-        return Skipped(file.path, skips) if skips else Unchanged(file.path)
-    try:
-        module = file.cst()
-    except cst.ParserSyntaxError as exc:
-        return Failed(file.path, f"cannot parse: {str(exc).splitlines()[0]}")
-    command = LazyAttributesCommand(
-        CodemodContext(filename=str(file.path), full_module_name=file.module or None),
-        facts=file.facts,
-        side_effect_free=side_effect_free,
-        runtime_module=file.options.runtime_import("lazy"),
-        source=file.source,
-    )
-    try:
-        new = command.transform_module(module)
-    except Exception as exc:  # a bug of ours must not stop the run: report it for this file
-        return Failed(file.path, f"lazy-attributes transform failed: {type(exc).__name__}: {exc}")
-    skips = tuple(SiteSkip(file.path, line, name, reason) for line, name, reason in sorted(command.skips))
-    if not command.applied:
-        return Skipped(file.path, skips) if skips else Unchanged(file.path)
-    return Changed(
-        file.path, file.source, new.code, applied=tuple(command.applied), skips=skips, runtime=("lazy",)
+        return site_result(file, [], early, None, ("lazy",))
+    return run_site_codemod(
+        file,
+        "lazy-attributes",
+        lambda context: LazyAttributesCommand(
+            context,
+            facts=file.facts,
+            side_effect_free=side_effect_free,
+            runtime_module=file.options.runtime_import("lazy"),
+            source=file.source,
+        ),
+        ("lazy",),
     )
 
 

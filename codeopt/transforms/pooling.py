@@ -31,20 +31,16 @@ from libcst.metadata import PositionProvider
 
 from codeopt.analysis.facts import ModuleFacts, ResourceCreation, facts_from_tree
 from codeopt.transforms.base import (
-    Changed,
-    Failed,
     FileInput,
     FileResult,
-    SiteSkip,
-    Skipped,
     Transform,
-    Unchanged,
     register,
 )
 from codeopt.transforms.pooling_checks import argument_blockers, fact_blockers, function_locals, use_blockers
 from codeopt.transforms.pooling_kinds import NOT_AUTOMATIC, PoolKind, kind_for
 from codeopt.transforms.pooling_scope import ModuleScope, module_scope
 from codeopt.transforms.pooling_suggest import suggestion
+from codeopt.transforms.site_codemod import Skip, run_site_codemod, site_result
 
 _CACHED = re.compile(r"^(stored on (self|cls)\.|assigned to global )")
 _NOT_IN_ONE_BLOCK = (
@@ -52,8 +48,6 @@ _NOT_IN_ONE_BLOCK = (
     "or a `close()` ending the block)"
 )
 
-
-Skip = tuple[int, str, str]  # (line, site name, reason)
 
 # (statement replacing the site, statements consumed) or the reason the site stays as it is
 Plan = tuple[cst.BaseStatement, int] | str
@@ -397,32 +391,22 @@ def pool_file(file: FileInput) -> FileResult:
     extra_constructors = tuple(extra) if isinstance(extra, tuple) else ()
     sites, early = candidates(file.facts, extra_constructors)
     if not sites:  # nothing left for the syntax-level checks: no need to parse
-        return _result(file, [], early, None)
-    try:
-        module = file.cst()
-    except cst.ParserSyntaxError as exc:
-        return Failed(file.path, f"cannot parse: {str(exc).splitlines()[0]}")
-    command = PoolingCommand(
-        CodemodContext(filename=str(file.path), full_module_name=file.module or None),
-        facts=file.facts,
-        extra_constructors=extra_constructors,
-        runtime_module=file.options.runtime_import("pooled"),
-        source=file.source,
+        return site_result(file, [], early, None, _RUNTIME)
+    return run_site_codemod(
+        file,
+        "pool",
+        lambda context: PoolingCommand(
+            context,
+            facts=file.facts,
+            extra_constructors=extra_constructors,
+            runtime_module=file.options.runtime_import("pooled"),
+            source=file.source,
+        ),
+        _RUNTIME,
     )
-    try:
-        new = command.transform_module(module)
-    except Exception as exc:  # a bug of ours must not stop the run: report it for this file
-        return Failed(file.path, f"pool transform failed: {type(exc).__name__}: {exc}")
-    return _result(file, command.applied, command.skips, new.code)
 
 
-def _result(file: FileInput, applied: list[str], skips: list[Skip], after: str | None) -> FileResult:
-    found = tuple(SiteSkip(file.path, line, name, reason) for line, name, reason in sorted(skips))
-    if not applied or after is None:
-        return Skipped(file.path, found) if found else Unchanged(file.path)
-    return Changed(
-        file.path, file.source, after, applied=tuple(applied), skips=found, runtime=("pooled", "pool")
-    )
+_RUNTIME = ("pooled", "pool")
 
 
 POOLING = register(
