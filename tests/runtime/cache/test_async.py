@@ -7,8 +7,7 @@ import asyncio
 import pytest
 
 from codeopt_runtime.cache import async_cached
-
-from .conftest import FakeClock
+from tests.runtime.helpers import FakeClock
 
 
 def test_concurrent_awaiters_share_one_computation() -> None:

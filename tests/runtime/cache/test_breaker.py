@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from codeopt_runtime.cache import CircuitBreaker
-
-from .conftest import FakeClock
+from tests.runtime.helpers import FakeClock
 
 
 def test_closed_open_half_open_closed(clock: FakeClock) -> None:

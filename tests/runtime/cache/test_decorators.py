@@ -10,8 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from codeopt_runtime.cache import MemoryCache, cached, invalidate_tag
-
-from .conftest import FakeClock
+from tests.runtime.helpers import FakeClock
 
 
 def test_hit_and_miss_and_cache_info() -> None:

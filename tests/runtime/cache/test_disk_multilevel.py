@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from codeopt_runtime.cache import DiskTier, MultiLevelCache, Serializer, cached
-
-from .conftest import FakeClock
+from tests.runtime.helpers import FakeClock
 
 
 def test_disk_tier_expiry_and_size_bound(tmp_path: Path, clock: FakeClock) -> None:

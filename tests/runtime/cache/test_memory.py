@@ -7,8 +7,7 @@ import threading
 import pytest
 
 from codeopt_runtime.cache import MemoryCache
-
-from .conftest import FakeClock
+from tests.runtime.helpers import FakeClock
 
 
 def test_entry_bound_and_stats() -> None:

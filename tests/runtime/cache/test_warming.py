@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from codeopt_runtime.cache import MemoryCache, PredictiveWarmer
-
-from .conftest import FakeClock
+from tests.runtime.helpers import FakeClock
 
 
 def make(clock: FakeClock, **kw: object) -> tuple[MemoryCache, PredictiveWarmer, list[str]]:

@@ -16,7 +16,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,29 +26,7 @@ from typing import Any
 
 import pytest
 
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.runtime.helpers import free_port
 
 
 def find_pg_bin() -> Path | None:
@@ -73,7 +50,7 @@ class PostgresServer:
         self.bindir = bindir
         self.workdir = workdir
         self.datadir = workdir / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._run_as: dict[str, Any] = {}
         if os.geteuid() == 0:  # initdb and postgres refuse to run as root
             account = pwd.getpwnam("postgres")

@@ -14,8 +14,9 @@ import pytest
 from codeopt_runtime.db.errors import ConnectionPoolClosed, ConnectionPoolTimeout
 from codeopt_runtime.db.pool import AdaptiveConnectionPool
 from codeopt_runtime.errors import PoolTimeout
+from tests.runtime.helpers import FakeClock
 
-from .conftest import FakeClock, PostgresServer
+from .conftest import PostgresServer
 
 
 class FakeConn:

@@ -12,8 +12,7 @@ from codeopt_runtime.cache.memory import MemoryCache
 from codeopt_runtime.db.errors import UncachableQuery
 from codeopt_runtime.db.fingerprint import parse
 from codeopt_runtime.db.result_cache import QueryResultCache
-
-from .conftest import FakeClock
+from tests.runtime.helpers import FakeClock
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import pytest
 
 from codeopt_runtime.scaling import NoEligibleWorker, PeakEwma, ScalingConfigError, TaskLoadBalancer
 from codeopt_runtime.scaling.balancer import PENALTY
-
-from .conftest import FakeClock
+from tests.runtime.helpers import FakeClock
 
 
 def _balancer(clock: FakeClock, seed: int = 7, **kwargs: object) -> TaskLoadBalancer:

@@ -18,8 +18,7 @@ from codeopt_runtime.scaling import (
     ScalingPolicy,
     ScalingRules,
 )
-
-from .conftest import FakeClock
+from tests.runtime.helpers import FakeClock
 
 NO_WINDOW_DOWN = ScalingRules(0.0, (ScalingPolicy("percent", 100, 15.0),))
 
