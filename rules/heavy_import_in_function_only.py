@@ -9,22 +9,9 @@ from codeopt.analysis.facts import ImportBinding, UseRole
 from codeopt.analysis.import_cost import estimate_import_cost
 from codeopt.analysis.model import EdgeKind, FileAnalysis
 from codeopt.analysis.project import ProjectAnalysis
+from codeopt.analysis.side_effects import IMPORTED_FOR_EFFECT
 from codeopt.rules.base import Finding, Invalid, Option, Rule, Severity, Valid
 from codeopt_rules._text import code, matches_module, names, plural
-
-# Modules imported for what importing them does (registering listeners, patching the stdlib,
-# installing input hooks, codecs): deferring them changes behaviour, not just timing.
-NEVER_LAZY = (
-    "sqlalchemy.events",
-    "gevent.monkey",
-    "eventlet",
-    "readline",
-    "rlcompleter",
-    "setuptools",
-    "pkg_resources",
-    "encodings",
-    "site",
-)
 
 
 class HeavyImportInFunctionOnly(Rule):
@@ -87,7 +74,7 @@ class HeavyImportInFunctionOnly(Rule):
         ),
         Option(
             "never-lazy",
-            NEVER_LAZY,
+            IMPORTED_FOR_EFFECT,
             "Modules (and their submodules) that must stay eager because importing them has effects.",
         ),
         Option(

@@ -1,8 +1,10 @@
-"""Constructors known to build an object without side effects, shared by CO302 and its fix.
+"""What is known about side effects, shared by the rules and the transforms that fix their findings.
 
 CO302 (eager-heavy-attribute) promises an automatic fix only where ``optimize --lazy-attributes``
-will apply one, and the transform applies one only for these constructors: deferring anything else
-(a connection, a file read) changes when its side effects happen. One list keeps the two honest.
+will apply one, and the transform applies one only for ``SIDE_EFFECT_FREE`` constructors: deferring
+anything else (a connection, a file read) changes when its side effects happen. Likewise CO202 and
+``optimize --lazy-imports`` never defer ``IMPORTED_FOR_EFFECT`` modules. One list each keeps a rule and
+its fix from disagreeing.
 """
 
 from __future__ import annotations
@@ -45,4 +47,19 @@ SIDE_EFFECT_FREE = (
     "redis.from_url",
     "sqlalchemy.create_engine",
     "ssl.create_default_context",
+)
+
+# Modules imported for what importing them does (registering listeners, patching the stdlib, input
+# hooks, codecs, compiler directives): deferring them changes behaviour, not just timing.
+IMPORTED_FOR_EFFECT = (
+    "sqlalchemy.events",
+    "gevent.monkey",
+    "eventlet",
+    "readline",
+    "rlcompleter",
+    "setuptools",
+    "pkg_resources",
+    "encodings",
+    "site",
+    "__future__",
 )

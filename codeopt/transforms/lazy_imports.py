@@ -23,6 +23,7 @@ import re
 
 import libcst as cst
 
+from codeopt.analysis.side_effects import IMPORTED_FOR_EFFECT
 from codeopt.transforms.base import (
     Changed,
     Failed,
@@ -36,7 +37,6 @@ from codeopt.transforms.base import (
 )
 from codeopt.transforms.lazy_imports_emit import emit_lazy_modules, emit_proxies
 from codeopt.transforms.lazy_imports_plan import (
-    NEVER_LAZY,
     Plan,
     PlanSettings,
     modules_for_lazy_modules,
@@ -67,7 +67,7 @@ def plan_settings(file: FileInput) -> PlanSettings:
     runtime = options.runtime_import("lazy")
     return PlanSettings(
         min_cost_ms=options.min_cost_ms,
-        never_lazy=NEVER_LAZY + options.never_lazy,
+        never_lazy=IMPORTED_FOR_EFFECT + options.never_lazy,
         measured=options.measured_costs,
         internal_prefixes=tuple(sorted(internal - {""})),
         runtime_modules=(runtime, "codeopt_runtime.lazy", "codeopt_runtime"),

@@ -17,21 +17,7 @@ from dataclasses import dataclass
 
 from codeopt.analysis.facts import ImportBinding, ModuleFacts, UseContext, UseRole
 from codeopt.analysis.import_cost import estimate_import_cost
-
-# Modules imported for what importing them does (registering listeners, patching the stdlib, input
-# hooks, codecs): deferring them changes behaviour, not just timing. Same list as rule CO202's default.
-NEVER_LAZY = (
-    "sqlalchemy.events",
-    "gevent.monkey",
-    "eventlet",
-    "readline",
-    "rlcompleter",
-    "setuptools",
-    "pkg_resources",
-    "encodings",
-    "site",
-    "__future__",
-)
+from codeopt.analysis.side_effects import IMPORTED_FOR_EFFECT
 
 # Contexts whose code runs after the module finished importing, where a proxy is used like the module.
 _RUNTIME_CONTEXTS = frozenset({UseContext.FUNCTION_BODY, UseContext.MAIN_BLOCK})
@@ -91,7 +77,7 @@ class Rejection:
 @dataclass(frozen=True)
 class PlanSettings:
     min_cost_ms: float = 5.0
-    never_lazy: tuple[str, ...] = NEVER_LAZY
+    never_lazy: tuple[str, ...] = IMPORTED_FOR_EFFECT
     measured: tuple[tuple[str, float], ...] = ()
     internal_prefixes: tuple[str, ...] = ()  # top-level names of the project's own packages
     runtime_modules: tuple[str, ...] = ()  # modules the emitted code imports the runtime from
